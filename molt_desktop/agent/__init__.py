@@ -1,0 +1,1 @@
+"""The agent runtime: runs chat turns against model providers."""

@@ -1,0 +1,1 @@
+"""Model providers: streaming adapters for the Anthropic Messages and OpenAI chat APIs."""

@@ -1,0 +1,1 @@
+"""The embedded gateway: aiohttp HTTP + WebSocket server speaking the OpenClaw protocol."""

@@ -1,0 +1,1 @@
+"""RPC method handlers of the gateway, one module per method family."""
