@@ -1,0 +1,212 @@
+"""Secrets: the OS keyring (service `molt-desktop`) and which config keys hold secrets.
+
+A config value `"keyring:<name>"` names an entry of the OS keyring; `resolve_secret` turns it
+into the secret. Without any keyring backend (a bare server: `keyring.errors.NoKeyringError`)
+nothing here raises on reads — they give None — and writes raise `SecretStoreUnavailable`,
+whose message tells the user what to do instead. Every secret read or written is registered
+with `logs.register_secret`, so it never reaches a log line.
+
+Keyring calls can block (D-Bus, Windows Credential Manager): call them from a worker thread
+(`asyncio.to_thread`) when on the event loop. Loading the config file is load.py's job.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets as _random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import keyring
+import keyring.backend
+import keyring.errors
+
+from molt_desktop.logs import get_logger, register_secret
+
+if TYPE_CHECKING:
+    from molt_desktop.config.schema import MoltConfig
+
+SERVICE = "molt-desktop"
+KEYRING_PREFIX = "keyring:"
+GATEWAY_TOKEN_NAME = "gateway.token"
+
+# Keys whose string values are secrets (OpenClaw's redaction set plus our suffix rule).
+SECRET_KEYS = frozenset({"token", "password", "apiKey", "secret"})
+SECRET_SUFFIXES = ("Token", "Password", "Key", "Secret")
+NOT_SECRET_KEYS = frozenset({"keyFile"})
+_ENV_REFERENCE = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*\}$")
+
+_NO_BACKEND_HELP = (
+    "No OS keyring is available on this computer, so secrets cannot be stored there. "
+    "Start a Secret Service provider (GNOME Keyring or KWallet) in the desktop session, or set "
+    "PYTHON_KEYRING_BACKEND to a keyring backend you trust; or put the secret into moltbot.json "
+    "directly or as ${VARIABLE} read from the environment."
+)
+
+log = get_logger("config")
+
+
+class SecretStoreUnavailable(RuntimeError):
+    """The OS keyring cannot store secrets; the message says what the user can do."""
+
+
+@dataclass(frozen=True)
+class KeyringStatus:
+    available: bool
+    backend: str
+    secure: bool
+    message: str
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether values under `key` are secrets (token, password, apiKey, secret, *Token, *Key...)."""
+    if key in NOT_SECRET_KEYS:
+        return False
+    return key in SECRET_KEYS or key.endswith(SECRET_SUFFIXES)
+
+
+def keyring_name(value: object) -> str | None:
+    """`"keyring:gateway.token"` -> `"gateway.token"`; anything else -> None."""
+    if isinstance(value, str) and value.startswith(KEYRING_PREFIX):
+        name = value[len(KEYRING_PREFIX) :].strip()
+        return name or None
+    return None
+
+
+def is_reference(value: object) -> bool:
+    """True for `keyring:<name>` and whole-value `${VAR}`: they name a secret, they are not one."""
+    return isinstance(value, str) and (keyring_name(value) is not None or bool(_ENV_REFERENCE.match(value)))
+
+
+def find_plaintext_secrets(parsed: Any, prefix: str = "") -> list[str]:
+    """Key paths of secrets typed into the config as they are (for `doctor` to suggest the keyring)."""
+    found: list[str] = []
+    if isinstance(parsed, dict):
+        for key, value in parsed.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, str) and is_secret_key(str(key)):
+                if value and not is_reference(value):
+                    found.append(path)
+            else:
+                found.extend(find_plaintext_secrets(value, path))
+    elif isinstance(parsed, list):
+        for index, item in enumerate(parsed):
+            found.extend(find_plaintext_secrets(item, f"{prefix}[{index}]"))
+    return found
+
+
+def _backend_name(backend: keyring.backend.KeyringBackend) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _backend_usable(backend: keyring.backend.KeyringBackend) -> bool:
+    module = type(backend).__module__
+    if module in ("keyring.backends.fail", "keyring.backends.null"):
+        return False
+    children = getattr(backend, "backends", None)
+    if module == "keyring.backends.chainer" and not children:
+        return False
+    return True
+
+
+def keyring_status() -> KeyringStatus:
+    """What the settings dialog and `doctor` tell the user about secret storage."""
+    backend = keyring.get_keyring()
+    name = _backend_name(backend)
+    if not _backend_usable(backend):
+        return KeyringStatus(False, name, False, _NO_BACKEND_HELP)
+    if "plaintext" in name.lower():
+        return KeyringStatus(
+            True,
+            name,
+            False,
+            f"Secrets are stored by {name}, which keeps them unencrypted on disk. "
+            "Use the system keyring (GNOME Keyring, KWallet, Windows Credential Manager, macOS Keychain) if you can.",
+        )
+    return KeyringStatus(True, name, True, f"Secrets are stored in the OS keyring ({name}).")
+
+
+def get_secret(name: str) -> str | None:
+    """The secret stored under `name`, or None (also when there is no keyring at all)."""
+    try:
+        value = keyring.get_password(SERVICE, name)
+    except keyring.errors.NoKeyringError:
+        return None
+    except Exception as exc:  # a locked or broken backend must not take the app down
+        log.warning("cannot read %r from the keyring: %s", name, exc)
+        return None
+    register_secret(value)
+    return value
+
+
+def set_secret(name: str, value: str) -> None:
+    """Store a secret; `SecretStoreUnavailable` when the keyring cannot take it."""
+    register_secret(value)
+    if not _backend_usable(keyring.get_keyring()):
+        raise SecretStoreUnavailable(_NO_BACKEND_HELP)
+    try:
+        keyring.set_password(SERVICE, name, value)
+    except keyring.errors.NoKeyringError:
+        raise SecretStoreUnavailable(_NO_BACKEND_HELP) from None
+    except Exception as exc:
+        raise SecretStoreUnavailable(
+            f"The OS keyring refused to store {name!r}: {exc}. Unlock the keyring and try again, "
+            "or put the secret into moltbot.json as ${VARIABLE} read from the environment."
+        ) from exc
+
+
+def delete_secret(name: str) -> bool:
+    """Remove a secret; False when there was none (or no keyring)."""
+    try:
+        keyring.delete_password(SERVICE, name)
+    except keyring.errors.PasswordDeleteError:
+        return False
+    except keyring.errors.NoKeyringError:
+        return False
+    except Exception as exc:
+        log.warning("cannot delete %r from the keyring: %s", name, exc)
+        return False
+    return True
+
+
+def resolve_secret(value: str | None) -> str | None:
+    """A config value as the secret it stands for: `keyring:<name>` is looked up, others pass through.
+
+    `${VAR}` references are already expanded by the loader. A missing keyring entry gives None.
+    """
+    if value is None:
+        return None
+    name = keyring_name(value)
+    if name is None:
+        register_secret(value)
+        return value
+    return get_secret(name)
+
+
+def ensure_gateway_token(config: MoltConfig) -> str | None:
+    """The gateway token to require, generated and stored in the keyring on first start.
+
+    Only for `gateway.auth.mode == "token"` (None otherwise). A configured plain or `${VAR}`
+    token wins; `keyring:<name>` (or no token at all: `keyring:gateway.token`) is read from the
+    keyring and, if missing there, generated and stored. With no keyring backend the result is
+    None when nothing is configured: the caller decides (e.g. refuse to listen beyond loopback).
+    """
+    auth = config.gateway.auth
+    if auth.mode != "token":
+        return None
+    configured = auth.token
+    name = keyring_name(configured) if configured else GATEWAY_TOKEN_NAME
+    if name is None:
+        return resolve_secret(configured)
+    existing = get_secret(name)
+    if existing:
+        return existing
+    token = _random.token_urlsafe(32)
+    try:
+        set_secret(name, token)
+    except SecretStoreUnavailable as exc:
+        log.warning("no gateway token configured and none can be kept in the keyring: %s", exc)
+        return None
+    log.info("generated a new gateway token and stored it in the keyring as %r", name)
+    return token
