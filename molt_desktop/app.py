@@ -1,0 +1,206 @@
+"""The composition root: builds the services and starts them in one written-down order.
+
+Order: config -> store -> agent -> gateway (later: endpoint pool -> monitor -> sync -> UI), each
+with `start()`/`stop()`, stopped in reverse. `molt-desktop gateway` runs these services without
+a UI; the desktop app adds the Qt layer on top (Qt is imported only by the UI entry point).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import ipaddress
+import os
+import signal
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from molt_desktop import paths
+from molt_desktop.agent.runtime import AgentRuntime
+from molt_desktop.config.load import ConfigError
+from molt_desktop.config.manager import ConfigManager, config_changed_payload
+from molt_desktop.config.secrets import resolve_secret
+from molt_desktop.gateway.auth import AuthConfig
+from molt_desktop.gateway.metrics import GatewayMetrics
+from molt_desktop.gateway.pairing import PairingStore
+from molt_desktop.gateway.ratelimit import AuthRateLimiter
+from molt_desktop.gateway.server import GatewayServer
+from molt_desktop.gateway.state import GatewayState
+from molt_desktop.gateway.tokens import GatewayAuthResolver, has_secret
+from molt_desktop.logs import get_logger
+from molt_desktop.sessions.store import SessionStore
+
+log = get_logger("app")
+
+
+class StartupError(Exception):
+    """The app cannot start; the message says why and what to do."""
+
+
+@dataclass
+class GatewayOptions:
+    port: int | None = None
+    bind: str | None = None
+
+
+def bind_hosts(bind: str) -> list[str]:
+    """Listen addresses for a `gateway.bind` value."""
+    value = bind.strip().lower()
+    if value in ("loopback", "localhost"):
+        return ["127.0.0.1"]
+    if value in ("lan", "all", "0.0.0.0", "*"):
+        return ["0.0.0.0"]
+    return [bind.strip()]
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail early with a clear message when something already listens on the port."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        if os.name == "posix":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+                raise StartupError(
+                    f"Port {port} on {host} is already in use (is another gateway running?). "
+                    f"Stop it, or start this one with --port <other port>."
+                ) from None
+            raise StartupError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+class Services:
+    """Everything the app runs, built once and started in order."""
+
+    def __init__(self, state_dir: Path, options: GatewayOptions | None = None) -> None:
+        self.state_dir = state_dir
+        self.options = options or GatewayOptions()
+        self.config = ConfigManager(paths.config_path(state_dir))
+        self.store: SessionStore | None = None
+        self.runtime: AgentRuntime | None = None
+        self.gateway: GatewayServer | None = None
+        self.auth_resolver: GatewayAuthResolver | None = None
+        self._config_unsubscribe: Any = None
+
+    @property
+    def port(self) -> int:
+        return self.gateway.port if self.gateway is not None else 0
+
+    def _hosts(self) -> list[str]:
+        if self.options.bind:
+            return bind_hosts(self.options.bind)
+        return [self.config.current.config.gateway.bind_host()]
+
+    def _port(self) -> int:
+        return self.options.port if self.options.port is not None else int(self.config.current.config.gateway.port)
+
+    async def start(self) -> None:
+        log.info("starting: config (%s)", self.config.path)
+        await self.config.start(asyncio.get_running_loop())
+        hosts, port = self._hosts(), self._port()
+        bind = ",".join(hosts)
+        for host in hosts:
+            check_port_free(host, port)
+        self.auth_resolver = GatewayAuthResolver(self.config)
+        auth = self.auth_resolver.resolve()
+        if not all(is_loopback_host(h) for h in hosts) and not has_secret(auth):
+            raise StartupError(
+                f"Refusing to listen on {bind} without a gateway secret: anyone on the network could use it. "
+                "Set gateway.auth.token (or gateway.auth.mode \"password\" with gateway.auth.password) in "
+                f"{self.config.path}, or set MOLT_DESKTOP_GATEWAY_TOKEN, or use --bind loopback."
+            )
+        for warning in self.auth_resolver.warnings:
+            log.warning("%s", warning)
+
+        log.info("starting: session store (%s)", self.state_dir)
+        self.store = SessionStore(self.state_dir)
+
+        log.info("starting: agent runtime")
+        server_ref: list[GatewayServer] = []
+
+        def emit(event: str, payload: dict[str, Any]) -> None:
+            if server_ref:
+                server_ref[0].publish(event, payload)
+
+        self.runtime = AgentRuntime.from_config(self.store, self.config, emit)
+
+        log.info("starting: gateway on %s:%d", ",".join(hosts), port)
+        metrics = GatewayMetrics()
+        state = GatewayState(
+            state_dir=self.state_dir, config=self.config, store=self.store, runtime=self.runtime,
+            pairing=PairingStore(paths.devices_dir(self.state_dir)), limiter=AuthRateLimiter(),
+            metrics=metrics, auth=self.auth_resolver.current,
+        )
+        state.add_listener(metrics.observe_event)
+        self.gateway = GatewayServer(state)
+        server_ref.append(self.gateway)
+        self._config_unsubscribe = self.config.subscribe(self._config_changed)
+        await self.gateway.start(hosts, port)
+
+    def _config_changed(self, loaded: Any) -> None:
+        """Runs on the loop thread for file edits and `config.patch` alike."""
+        if self.gateway is not None:
+            self.gateway.publish("config.changed", config_changed_payload(loaded))
+
+    async def stop(self) -> None:
+        """Reverse order: gateway (shutdown event, close 1012), runtime, store, config."""
+        if self.gateway is not None:
+            log.info("stopping: gateway")
+            await self.gateway.stop()
+        if self.runtime is not None:
+            log.info("stopping: agent runtime")
+            await self.runtime.stop()
+        if self.store is not None:
+            log.info("stopping: session store")
+            self.store.close()
+        if self._config_unsubscribe is not None:
+            with contextlib.suppress(Exception):
+                self._config_unsubscribe()
+        log.info("stopping: config")
+        await self.config.stop()
+
+
+async def run_headless(state_dir: Path, options: GatewayOptions) -> int:
+    """Run the services without a UI until SIGINT/SIGTERM."""
+    try:
+        services = Services(state_dir, options)
+    except ConfigError as exc:
+        log.error("Cannot start: the config is invalid: %s", exc)
+        return 1
+    try:
+        await services.start()
+    except (StartupError, ConfigError) as exc:
+        log.error("%s", exc)
+        await services.stop()
+        return 1
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    host = services._hosts()[0]
+    shown = "127.0.0.1" if host == "0.0.0.0" else host
+    log.info("gateway ready on ws://%s:%d (state dir %s)", shown, services.port, state_dir)
+    try:
+        await stop.wait()
+    finally:
+        await services.stop()
+    return 0
+
+
+__all__ = ["Services", "GatewayOptions", "StartupError", "run_headless", "resolve_secret"]

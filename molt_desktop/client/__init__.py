@@ -1,0 +1,1 @@
+"""The gateway client (WebSocket) and, later, the failover endpoint pool."""

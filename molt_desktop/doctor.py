@@ -1,0 +1,188 @@
+"""`molt-desktop doctor`: checks the setup and says, for each problem, how to fix it.
+
+Checks: the config is valid; auth mode `none` (error); a gateway password under 12 or a token
+under 32 characters (warning); secrets typed into the config file (suggest the keyring); the
+gateway port already in use; low memory or disk; a keyring backend present; each configured
+model provider reachable. Exit code 1 when any check is an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import socket
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+import aiohttp
+import psutil
+
+from molt_desktop import paths
+from molt_desktop.config.load import ConfigError, LoadedConfig, find_plaintext_secrets, load_config
+from molt_desktop.config.secrets import SecretStoreUnavailable, keyring_status, resolve_secret
+from molt_desktop.gateway.tokens import GatewayAuthResolver
+
+MIN_PASSWORD = 12
+MIN_TOKEN = 32
+LOW_MEMORY_RATIO = 0.10
+LOW_DISK_BYTES = 1 * 1024**3
+PROVIDER_TIMEOUT_S = 5.0
+
+
+@dataclass
+class Finding:
+    check: str
+    level: str  # "ok" | "warning" | "error"
+    message: str
+    fix: str = ""
+
+
+def _config_findings(state: Path) -> tuple[list[Finding], LoadedConfig | None]:
+    path = paths.config_path(state)
+    try:
+        loaded = load_config(path)
+    except ConfigError as exc:
+        return [Finding("config", "error", f"The config is invalid: {exc}",
+                        f"Edit {path} and fix the key named above (the running gateway keeps its last good config).")], None
+    if not loaded.exists:
+        return [Finding("config", "ok", f"No config file yet ({path}); defaults are used.")], loaded
+    findings = [Finding("config", "ok", f"The config is valid ({path}).")]
+    for key_path in find_plaintext_secrets(loaded.parsed):
+        findings.append(Finding(
+            "secrets", "warning", f"{key_path} holds a secret in plain text in {path.name}.",
+            f"Move it to the OS keyring: store it under a name (e.g. with the settings dialog) and set "
+            f"{key_path} to \"keyring:<name>\"."))
+    return findings, loaded
+
+
+def _auth_findings(loaded: LoadedConfig) -> list[Finding]:
+    from molt_desktop.config.manager import ConfigManager
+
+    auth_cfg = loaded.config.gateway.auth
+    mode = str(auth_cfg.mode or "token")
+    if mode == "none":
+        return [Finding("auth", "error", "gateway.auth.mode is \"none\": anyone who reaches the port controls the gateway.",
+                        "Set gateway.auth.mode to \"token\" (a token is generated for you) or \"password\".")]
+    auth = GatewayAuthResolver(ConfigManager(loaded.path), generate=False).resolve()
+    if mode == "password":
+        if not auth.password:
+            return [Finding("auth", "error", "gateway.auth.mode is \"password\" but no password is set.",
+                            "Set gateway.auth.password (preferably \"keyring:gateway.password\").")]
+        if len(auth.password) < MIN_PASSWORD:
+            return [Finding("auth", "warning", f"The gateway password is short ({len(auth.password)} characters).",
+                            f"Use a password of at least {MIN_PASSWORD} characters.")]
+        return [Finding("auth", "ok", "Password authentication is configured.")]
+    if not auth.token:
+        return [Finding("auth", "warning", "No gateway token yet.",
+                        "Start the gateway once (it generates one and keeps it in the keyring), or set gateway.auth.token.")]
+    if len(auth.token) < MIN_TOKEN:
+        return [Finding("auth", "warning", f"The gateway token is short ({len(auth.token)} characters).",
+                        f"Use a random token of at least {MIN_TOKEN} characters, e.g. from "
+                        "`python -c \"import secrets; print(secrets.token_urlsafe(32))\"`.")]
+    return [Finding("auth", "ok", "Token authentication is configured.")]
+
+
+def _port_finding(loaded: LoadedConfig) -> Finding:
+    port = int(loaded.config.gateway.port)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        in_use = sock.connect_ex(("127.0.0.1", port)) == 0
+    if in_use:
+        return Finding("port", "warning", f"Port {port} is in use (a gateway may already be running).",
+                       "If it is not this app's gateway, stop the other program or change gateway.port.")
+    return Finding("port", "ok", f"Port {port} is free.")
+
+
+def _resource_findings(state: Path) -> list[Finding]:
+    findings: list[Finding] = []
+    memory = psutil.virtual_memory()
+    if memory.total and memory.available / memory.total < LOW_MEMORY_RATIO:
+        findings.append(Finding("memory", "warning",
+                                f"Low memory: {memory.available // 2**20} MB free of {memory.total // 2**20} MB.",
+                                "Close other programs or add memory; the gateway needs about 100 MB."))
+    else:
+        findings.append(Finding("memory", "ok", f"{memory.available // 2**20} MB of memory available."))
+    probe = state if state.exists() else state.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if free < LOW_DISK_BYTES:
+        findings.append(Finding("disk", "warning", f"Low disk space: {free // 2**20} MB free for {state}.",
+                                "Free some space: transcripts are appended to and need room to grow."))
+    else:
+        findings.append(Finding("disk", "ok", f"{free // 2**30} GB free for the state dir."))
+    return findings
+
+
+def _keyring_finding() -> Finding:
+    status = keyring_status()
+    if not status.available:
+        return Finding("keyring", "warning", f"No OS keyring backend: {status.message}",
+                       "Install and unlock a keyring (Windows Credential Manager, macOS Keychain, Secret Service on "
+                       "Linux), or give secrets through the config file or environment variables.")
+    if not status.secure:
+        return Finding("keyring", "warning", f"The keyring backend {status.backend} is not encrypted.",
+                       "Use a secure keyring backend for API keys and tokens.")
+    return Finding("keyring", "ok", f"Keyring backend: {status.backend}.")
+
+
+async def _provider_findings(loaded: LoadedConfig) -> list[Finding]:
+    providers = loaded.config.models.providers or {}
+    if not providers:
+        return [Finding("providers", "warning", "No model provider is configured; chats cannot get replies.",
+                        "Add one under models.providers (Anthropic, or an OpenAI-compatible endpoint) and set "
+                        "agents.defaults.model.primary.")]
+    timeout = aiohttp.ClientTimeout(total=PROVIDER_TIMEOUT_S)
+    findings: list[Finding] = []
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        for name, provider in providers.items():
+            base = str(provider.baseUrl or "").rstrip("/")
+            if not base:
+                findings.append(Finding(f"provider:{name}", "ok", f"Provider {name} uses its default endpoint."))
+                continue
+            try:
+                key = resolve_secret(provider.apiKey) if provider.apiKey else None
+            except SecretStoreUnavailable:
+                key = None
+            if not key:
+                findings.append(Finding(f"provider:{name}", "warning", f"Provider {name} has no API key.",
+                                        f"Set models.providers.{name}.apiKey (e.g. \"keyring:provider.{name}\")."))
+            try:
+                async with session.get(base + "/models", allow_redirects=False) as response:
+                    status = response.status
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                findings.append(Finding(f"provider:{name}", "error", f"Provider {name} at {base} is not reachable: "
+                                        f"{exc.__class__.__name__}.",
+                                        "Check the network, the proxy settings and models.providers."
+                                        f"{name}.baseUrl."))
+                continue
+            findings.append(Finding(f"provider:{name}", "ok", f"Provider {name} at {base} answers (HTTP {status})."))
+    return findings
+
+
+async def collect(state: Path) -> list[Finding]:
+    findings, loaded = _config_findings(state)
+    if loaded is not None:
+        findings.extend(_auth_findings(loaded))
+        findings.append(_port_finding(loaded))
+    findings.extend(_resource_findings(state))
+    findings.append(_keyring_finding())
+    if loaded is not None:
+        findings.extend(await _provider_findings(loaded))
+    return findings
+
+
+def run_doctor(state: Path, *, as_json: bool = False) -> int:
+    findings = asyncio.run(collect(state))
+    failed = any(f.level == "error" for f in findings)
+    if as_json:
+        print(json.dumps({"ok": not failed, "findings": [asdict(f) for f in findings]}, indent=2, ensure_ascii=False))
+    else:
+        marks = {"ok": "ok  ", "warning": "WARN", "error": "FAIL"}
+        for f in findings:
+            print(f"[{marks.get(f.level, f.level)}] {f.message}")
+            if f.fix and f.level != "ok":
+                print(f"       fix: {f.fix}")
+        print("\nAll good." if not failed else "\nSome checks failed; see the fixes above.", file=sys.stderr)
+    return 1 if failed else 0

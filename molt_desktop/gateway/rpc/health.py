@@ -1,0 +1,84 @@
+"""`health`, `status` and `system-presence`: what the gateway says about itself."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+import psutil
+
+from molt_desktop.clock import monotonic, now_ms
+from molt_desktop.paths import DEFAULT_AGENT_ID
+
+if TYPE_CHECKING:
+    from molt_desktop.gateway.rpc import Handler, RpcContext
+    from molt_desktop.gateway.state import GatewayState
+
+RECENT = 5
+HEARTBEAT = {"enabled": False, "every": "0", "everyMs": None, "prompt": "", "target": "none", "ackMaxChars": 300}
+
+
+def _sessions_block(state: GatewayState, agent_id: str) -> dict[str, Any]:
+    entries = state.store.entries(agent_id)
+    now = now_ms()
+    newest = sorted(entries.items(), key=lambda kv: kv[1].get("updatedAt") or 0, reverse=True)[:RECENT]
+    recent = []
+    for key, entry in newest:
+        updated = entry.get("updatedAt")
+        updated = int(updated) if isinstance(updated, (int, float)) else None
+        recent.append({"key": key, "updatedAt": updated, "age": max(0, now - updated) if updated else None})
+    return {"path": str(state.store.sessions_file(agent_id)), "count": len(entries), "recent": recent}
+
+
+def health_summary(state: GatewayState) -> dict[str, Any]:
+    started = monotonic()
+    sessions = _sessions_block(state, DEFAULT_AGENT_ID)
+    return {
+        "ok": True,
+        "ts": now_ms(),
+        "durationMs": int((monotonic() - started) * 1000),
+        "channels": {},
+        "channelOrder": [],
+        "channelLabels": {},
+        "heartbeatSeconds": 0,
+        "defaultAgentId": DEFAULT_AGENT_ID,
+        "agents": [{"agentId": DEFAULT_AGENT_ID, "isDefault": True, "heartbeat": dict(HEARTBEAT),
+                    "sessions": sessions}],
+        "sessions": sessions,
+    }
+
+
+async def health(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    return health_summary(ctx.state)
+
+
+async def status(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    state = ctx.state
+    rss = psutil.Process(os.getpid()).memory_info().rss
+    runtime = state.runtime
+    problems = runtime.readiness_problems()
+    primary = state.config.current.config.agents.defaults.model.primary
+    return {
+        "version": state.version,
+        "pid": state.pid,
+        "host": state.host,
+        "platform": sys.platform,
+        "uptimeMs": state.uptime_ms,
+        "startedAt": state.started_ms,
+        "stateDir": str(state.state_dir),
+        "configPath": str(state.config.path),
+        "sessions": {"count": len(state.store.entries(DEFAULT_AGENT_ID)),
+                     "path": str(state.store.sessions_file(DEFAULT_AGENT_ID))},
+        "model": {"primary": primary, "ready": not problems, "problems": problems,
+                  "activeRuns": runtime.active_count(), "queuedRuns": runtime.queued_count()},
+        "connections": len(state.presence),
+        "memory": {"rssBytes": rss},
+    }
+
+
+async def system_presence(ctx: RpcContext, params: dict[str, Any]) -> Any:
+    return ctx.state.presence_list()
+
+
+HANDLERS: dict[str, Handler] = {"health": health, "status": status, "system-presence": system_presence}

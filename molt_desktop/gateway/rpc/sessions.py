@@ -1,0 +1,180 @@
+"""Session methods: `sessions.list/preview/patch/reset/delete`, `chat.history`, `chat.inject`.
+
+Blocking store calls run in a worker thread so a large sessions.json or a slow disk never
+stalls the event loop (and the other connections with it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from molt_desktop.clock import now_ms
+from molt_desktop.paths import DEFAULT_AGENT_ID
+from molt_desktop.protocol.frames import GatewayError
+from molt_desktop.sessions.keys import is_main_session, session_kind
+
+if TYPE_CHECKING:
+    from molt_desktop.gateway.rpc import Handler, RpcContext
+
+# Entry fields too large or too internal for a list row (the real gateway leaves them out too).
+HIDDEN_ROW_FIELDS = frozenset({"skillsSnapshot", "sessionFile", "systemPromptReport", "compactionCount"})
+PATCHABLE = ("label", "displayName", "model", "modelProvider", "thinkingLevel", "verboseLevel",
+             "reasoningLevel", "sendPolicy", "groupActivation", "elevatedLevel", "responseUsage")
+
+
+def _not_found(key: str) -> GatewayError:
+    return GatewayError("INVALID_REQUEST", f"session not found: {key}", details={"code": "SESSION_NOT_FOUND"})
+
+
+def _row(key: str, entry: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {"key": key, "kind": session_kind(key)}
+    row["chatType"] = entry.get("chatType") or (entry.get("origin") or {}).get("chatType") or "direct"
+    for name, value in entry.items():
+        if name not in HIDDEN_ROW_FIELDS and name not in row:
+            row[name] = value
+    return row
+
+
+def _text_of(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content
+                       if isinstance(part, dict) and part.get("type") == "text")
+    return ""
+
+
+def _changed(ctx: RpcContext, key: str, reason: str, entry: dict[str, Any] | None) -> None:
+    payload: dict[str, Any] = {"sessionKey": key, "reason": reason}
+    if entry is not None:
+        payload["session"] = _row(key, entry)
+    ctx.server.publish("sessions.changed", payload)
+
+
+async def sessions_list(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    store = ctx.state.store
+    agent_id = params.get("agentId") or DEFAULT_AGENT_ID
+    entries = await asyncio.to_thread(store.entries, agent_id)
+    items = list(entries.items())
+    search = (params.get("search") or "").strip()
+    if search:
+        hits = set(await asyncio.to_thread(store.search, search, agent_id))
+        items = [(k, e) for k, e in items if k in hits]
+    label = params.get("label")
+    if label:
+        items = [(k, e) for k, e in items if e.get("label") == label]
+    active = params.get("activeMinutes")
+    if active:
+        cutoff = now_ms() - int(active) * 60_000
+        items = [(k, e) for k, e in items if (e.get("updatedAt") or 0) >= cutoff]
+    items.sort(key=lambda kv: kv[1].get("updatedAt") or 0, reverse=True)
+    offset = int(params.get("offset") or 0)
+    limit = params.get("limit")
+    window = items[offset: offset + int(limit)] if limit else items[offset:]
+    rows = [_row(k, e) for k, e in window]
+    if params.get("includeLastMessage") or params.get("includeDerivedTitles"):
+        await asyncio.to_thread(_decorate, store, rows, bool(params.get("includeLastMessage")),
+                                bool(params.get("includeDerivedTitles")))
+    defaults = ctx.state.runtime.session_defaults()
+    return {"ts": now_ms(), "path": str(store.sessions_file(agent_id)), "count": len(rows),
+            "defaults": defaults, "sessions": rows}
+
+
+def _decorate(store: Any, rows: list[dict[str, Any]], last: bool, titles: bool) -> None:
+    for row in rows:
+        items = store.preview(row["key"], 50 if titles else 1)
+        if last and items:
+            row["lastMessagePreview"] = items[-1]["text"][:200]
+        if titles and not row.get("label"):
+            first_user = next((i["text"] for i in items if i["role"] == "user"), "")
+            if first_user:
+                row["derivedTitle"] = first_user.strip().splitlines()[0][:60]
+
+
+async def sessions_preview(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    store = ctx.state.store
+    limit = int(params.get("limit") or 12)
+    previews = []
+    for key in params.get("keys") or []:
+        items = await asyncio.to_thread(store.preview, key, limit)
+        previews.append({"key": key, "status": "ok" if items else "empty", "items": items})
+    return {"ts": now_ms(), "previews": previews}
+
+
+async def sessions_patch(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    store = ctx.state.store
+    key = params["key"]
+    changes = {name: params[name] for name in PATCHABLE if name in params}
+    if "model" in changes and isinstance(changes["model"], str) and "/" in changes["model"]:
+        provider, model = changes["model"].split("/", 1)
+        changes["modelProvider"], changes["model"] = provider, model
+    existing = await asyncio.to_thread(store.get, key)
+    if existing is None:
+        entry = await asyncio.to_thread(ctx.state.runtime.ensure_session, key)
+        existing = entry
+    entry = await asyncio.to_thread(store.update, key, changes)
+    _changed(ctx, key, "patch", entry)
+    return {"ok": True, "path": str(store.sessions_file(DEFAULT_AGENT_ID)), "key": key, "entry": entry}
+
+
+async def sessions_reset(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    key = params["key"]
+    store = ctx.state.store
+    if await asyncio.to_thread(store.get, key) is None:
+        raise _not_found(key)
+    await ctx.state.runtime.abort(key)
+    entry = await asyncio.to_thread(store.reset, key)
+    _changed(ctx, key, "reset", entry)
+    return {"ok": True, "key": key, "entry": entry}
+
+
+async def sessions_delete(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    key = params["key"]
+    store = ctx.state.store
+    if is_main_session(key):
+        raise GatewayError("INVALID_REQUEST", f"Cannot delete the main session ({key}).")
+    if await asyncio.to_thread(store.get, key) is None:
+        return {"ok": True, "key": key, "deleted": False, "archived": []}
+    await ctx.state.runtime.abort(key)
+    archived = await asyncio.to_thread(store.delete, key, params.get("deleteTranscript", True) is not False)
+    _changed(ctx, key, "delete", None)
+    return {"ok": True, "key": key, "deleted": True, "archived": [str(p) for p in archived]}
+
+
+async def chat_history(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    key = params["sessionKey"]
+    limit = int(params.get("limit") or 200)
+    history = await asyncio.to_thread(ctx.state.store.history, key, limit)
+    if history is None:
+        return {"sessionKey": key, "sessionId": None, "messages": [], "thinkingLevel": "off"}
+    return {"sessionKey": key, "sessionId": history.session_id, "messages": history.messages,
+            "thinkingLevel": history.thinking_level or "off"}
+
+
+async def chat_inject(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    key = params["sessionKey"]
+    text = params["message"]
+    label = params.get("label")
+    if label:
+        text = f"[{label}]\n\n{text}"
+    await asyncio.to_thread(ctx.state.runtime.ensure_session, key)
+    message = {"role": "assistant", "content": [{"type": "text", "text": text}], "timestamp": now_ms(),
+               "stopReason": "injected", "usage": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0,
+                                                   "totalTokens": 0}}
+    message_id = await asyncio.to_thread(ctx.state.store.append_message, key, message)
+    entry = await asyncio.to_thread(ctx.state.store.update, key, {})
+    _changed(ctx, key, "inject", entry)
+    return {"ok": True, "messageId": message_id}
+
+
+HANDLERS: dict[str, Handler] = {
+    "sessions.list": sessions_list,
+    "sessions.preview": sessions_preview,
+    "sessions.patch": sessions_patch,
+    "sessions.reset": sessions_reset,
+    "sessions.delete": sessions_delete,
+    "chat.history": chat_history,
+    "chat.inject": chat_inject,
+}

@@ -1,0 +1,111 @@
+"""Where the gateway's own secret comes from: environment, config, keyring, or a new one.
+
+Order for the token: `MOLT_DESKTOP_GATEWAY_TOKEN` / `OPENCLAW_GATEWAY_TOKEN`, then
+`gateway.auth.token` (a `keyring:` reference or a literal), then the keyring entry
+`gateway.token`; with none of them a token is generated on first start and kept in the keyring.
+Without any keyring backend (a bare server) a generated token lasts for this run only, and the
+log says how to set a permanent one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import TYPE_CHECKING
+
+from molt_desktop.config.secrets import SecretStoreUnavailable, get_secret, resolve_secret, set_secret
+from molt_desktop.gateway.auth import AuthConfig
+from molt_desktop.logs import get_logger, register_secret
+
+if TYPE_CHECKING:
+    from molt_desktop.config.manager import ConfigManager
+
+log = get_logger("gateway.auth")
+
+TOKEN_ENV = ("MOLT_DESKTOP_GATEWAY_TOKEN", "OPENCLAW_GATEWAY_TOKEN")
+PASSWORD_ENV = ("MOLT_DESKTOP_GATEWAY_PASSWORD", "OPENCLAW_GATEWAY_PASSWORD")
+KEYRING_TOKEN = "gateway.token"
+KEYRING_PASSWORD = "gateway.password"
+
+
+def _env(names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def has_secret(auth: AuthConfig) -> bool:
+    if auth.mode == "token":
+        return bool(auth.token)
+    if auth.mode == "password":
+        return bool(auth.password)
+    return False
+
+
+class GatewayAuthResolver:
+    """Resolves the gateway's AuthConfig for the current config, re-resolving after edits."""
+
+    def __init__(self, config: ConfigManager, *, generate: bool = True) -> None:
+        self.config = config
+        self.generate = generate
+        self.warnings: list[str] = []
+        self._cache: tuple[str, AuthConfig] | None = None
+        self._ephemeral: str | None = None
+
+    def current(self) -> AuthConfig:
+        loaded = self.config.current
+        if self._cache is None or self._cache[0] != loaded.hash:
+            self._cache = (loaded.hash, self.resolve())
+        return self._cache[1]
+
+    def resolve(self) -> AuthConfig:
+        self.warnings = []
+        auth_cfg = self.config.current.config.gateway.auth
+        mode = str(auth_cfg.mode or "token")
+        token = _env(TOKEN_ENV) or self._lookup(auth_cfg.token, "gateway.auth.token")
+        password = _env(PASSWORD_ENV) or self._lookup(auth_cfg.password, "gateway.auth.password")
+        if token is None:
+            token = self._keyring(KEYRING_TOKEN)
+        if password is None:
+            password = self._keyring(KEYRING_PASSWORD)
+        if mode == "token" and token is None and self.generate:
+            token = self._generate_token()
+        if mode == "none":
+            self.warnings.append("gateway.auth.mode is \"none\": anyone who can reach the port can use the gateway.")
+        for value in (token, password):
+            register_secret(value)
+        return AuthConfig(mode=mode, token=token, password=password)  # type: ignore[arg-type]
+
+    def _lookup(self, value: str | None, key: str) -> str | None:
+        if not value:
+            return None
+        try:
+            return resolve_secret(value)
+        except SecretStoreUnavailable as exc:
+            self.warnings.append(f"{key}: {exc}")
+            return None
+
+    def _keyring(self, name: str) -> str | None:
+        try:
+            return get_secret(name)
+        except SecretStoreUnavailable:
+            return None
+
+    def _generate_token(self) -> str:
+        if self._ephemeral is not None:
+            return self._ephemeral
+        token = secrets.token_urlsafe(32)
+        register_secret(token)
+        try:
+            set_secret(KEYRING_TOKEN, token)
+        except SecretStoreUnavailable:
+            self._ephemeral = token
+            self.warnings.append(
+                "No OS keyring is available, so the generated gateway token lasts for this run only. "
+                "Set gateway.auth.token in the config or MOLT_DESKTOP_GATEWAY_TOKEN to keep one."
+            )
+            return token
+        log.info("generated a gateway token and stored it in the OS keyring (entry %s)", KEYRING_TOKEN)
+        return token

@@ -1,0 +1,176 @@
+"""`molt-desktop import DIR`: bring in an existing Clawdbot / Moltbot / OpenClaw file-era state dir.
+
+Transcripts and sessions.json entries are copied byte for byte (existing sessions here are
+never overwritten); the config is converted into this app's `moltbot.json`, with every secret
+moved into the OS keyring and replaced by a `keyring:` reference. Without a keyring backend the
+secrets stay in the config as they were, and the report says so.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from molt_desktop import paths
+from molt_desktop.config.load import ConfigError, find_plaintext_secrets, load_config, merge_patch, write_config
+from molt_desktop.config.secrets import SecretStoreUnavailable, set_secret
+from molt_desktop.fileio import atomic_write, ensure_private_dir
+
+CONFIG_NAMES = ("openclaw.json", "moltbot.json", "clawdbot.json")
+
+
+@dataclass
+class ImportReport:
+    source: str
+    config_source: str | None = None
+    sessions_imported: int = 0
+    sessions_skipped: list[str] = field(default_factory=list)
+    transcripts_copied: int = 0
+    secrets_moved: list[str] = field(default_factory=list)
+    secrets_left: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class ImportFailed(Exception):
+    pass
+
+
+def _keyring_name(key_path: str) -> str:
+    parts = key_path.split(".")
+    if parts[:3] == ["gateway", "auth", "token"]:
+        return "gateway.token"
+    if parts[:3] == ["gateway", "auth", "password"]:
+        return "gateway.password"
+    if len(parts) >= 4 and parts[:2] == ["models", "providers"]:
+        return f"provider.{parts[2]}.{parts[-1]}"
+    return "import." + key_path
+
+
+def _get(tree: dict[str, Any], key_path: str) -> Any:
+    node: Any = tree
+    for part in key_path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _set(tree: dict[str, Any], key_path: str, value: Any) -> None:
+    parts = key_path.split(".")
+    node = tree
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def _convert_config(source: Path, state: Path, report: ImportReport) -> None:
+    config_file = next((source / name for name in CONFIG_NAMES if (source / name).exists()), None)
+    if config_file is None:
+        report.warnings.append("no config file found in the source; only sessions were imported")
+        return
+    report.config_source = str(config_file)
+    try:
+        loaded = load_config(config_file)
+    except ConfigError as exc:
+        raise ImportFailed(f"cannot read the source config: {exc}") from exc
+    converted = json.loads(json.dumps(loaded.parsed))
+    converted.pop("meta", None)
+    for key_path in find_plaintext_secrets(converted):
+        value = _get(converted, key_path)
+        if not isinstance(value, str) or not value:
+            continue
+        name = _keyring_name(key_path)
+        try:
+            set_secret(name, value)
+        except SecretStoreUnavailable:
+            report.secrets_left.append(key_path)
+            continue
+        _set(converted, key_path, f"keyring:{name}")
+        report.secrets_moved.append(key_path)
+    if report.secrets_left:
+        report.warnings.append("no OS keyring: secrets were kept in the config as they were ("
+                               + ", ".join(report.secrets_left) + ")")
+    target = paths.config_path(state)
+    existing: dict[str, Any] = {}
+    if target.exists():
+        try:
+            existing = load_config(target).parsed
+        except ConfigError as exc:
+            raise ImportFailed(f"the existing config is invalid, fix it first: {exc}") from exc
+    merged = merge_patch(converted, existing)  # what is already configured here wins
+    write_config(target, merged)
+    load_config(target)  # the result must load; raises ConfigError otherwise
+
+
+def _import_agent_sessions(src_dir: Path, dst_dir: Path, report: ImportReport) -> None:
+    src_index = src_dir / "sessions.json"
+    if not src_index.exists():
+        return
+    try:
+        src_entries = json.loads(src_index.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        report.warnings.append(f"skipped {src_index}: {exc}")
+        return
+    if not isinstance(src_entries, dict):
+        report.warnings.append(f"skipped {src_index}: not an object")
+        return
+    ensure_private_dir(dst_dir)
+    dst_index = dst_dir / "sessions.json"
+    dst_entries: dict[str, Any] = {}
+    if dst_index.exists():
+        dst_entries = json.loads(dst_index.read_text(encoding="utf-8"))
+    for path in sorted(src_dir.glob("*.jsonl*")):
+        target = dst_dir / path.name
+        if target.exists():
+            continue
+        shutil.copy2(path, target)
+        target.chmod(0o600)
+        report.transcripts_copied += 1
+    for key, entry in src_entries.items():
+        if key in dst_entries:
+            report.sessions_skipped.append(key)
+            continue
+        if isinstance(entry, dict) and entry.get("sessionFile"):
+            entry = {**entry, "sessionFile": str(dst_dir / Path(str(entry["sessionFile"])).name)}
+        dst_entries[key] = entry
+        report.sessions_imported += 1
+    atomic_write(dst_index, json.dumps(dst_entries, indent=2, ensure_ascii=False))
+
+
+def import_state_dir(source: Path, state: Path) -> ImportReport:
+    source = source.expanduser()
+    if not source.is_dir():
+        raise ImportFailed(f"{source} is not a directory")
+    report = ImportReport(source=str(source))
+    agents = source / "agents"
+    if not agents.is_dir():
+        raise ImportFailed(f"{source} has no agents/ folder: is it a ~/.clawdbot, ~/.moltbot or ~/.openclaw dir?")
+    _convert_config(source, state, report)
+    for agent_dir in sorted(p for p in agents.iterdir() if p.is_dir()):
+        _import_agent_sessions(agent_dir / "sessions", paths.sessions_dir(state, agent_dir.name), report)
+    return report
+
+
+def run_import(source: Path, state: Path, *, as_json: bool = False) -> int:
+    try:
+        report = import_state_dir(source, state)
+    except (ImportFailed, ConfigError, OSError) as exc:
+        print(f"Import failed: {exc}", file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps(asdict(report), indent=2, ensure_ascii=False))
+        return 0
+    print(f"Imported from {report.source}:")
+    print(f"  sessions: {report.sessions_imported} imported, {len(report.sessions_skipped)} already here")
+    print(f"  transcripts copied: {report.transcripts_copied}")
+    if report.config_source:
+        print(f"  config: {report.config_source} -> {paths.config_path(state)}")
+    if report.secrets_moved:
+        print(f"  secrets moved to the OS keyring: {', '.join(report.secrets_moved)}")
+    for warning in report.warnings:
+        print(f"  warning: {warning}")
+    return 0
