@@ -138,6 +138,7 @@ class Services:
                 server_ref[0].publish(event, payload)
 
         self.runtime = AgentRuntime.from_config(self.store, self.config, emit)
+        await self.runtime.start()
 
         log.info("starting: gateway on %s:%d", ",".join(hosts), port)
         metrics = GatewayMetrics()

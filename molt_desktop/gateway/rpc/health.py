@@ -58,6 +58,7 @@ async def status(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     rss = psutil.Process(os.getpid()).memory_info().rss
     runtime = state.runtime
     problems = runtime.readiness_problems()
+    runs = runtime.active_runs()
     primary = state.config.current.config.agents.defaults.model.primary
     return {
         "version": state.version,
@@ -71,7 +72,8 @@ async def status(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
         "sessions": {"count": len(state.store.entries(DEFAULT_AGENT_ID)),
                      "path": str(state.store.sessions_file(DEFAULT_AGENT_ID))},
         "model": {"primary": primary, "ready": not problems, "problems": problems,
-                  "activeRuns": runtime.active_count(), "queuedRuns": runtime.queued_count()},
+                  "activeRuns": sum(1 for r in runs if r.get("state") == "running"),
+                  "queuedRuns": sum(1 for r in runs if r.get("state") == "queued")},
         "connections": len(state.presence),
         "memory": {"rssBytes": rss},
     }

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from molt_desktop.clock import now_ms
 from molt_desktop.paths import DEFAULT_AGENT_ID
+from molt_desktop.gateway.rpc.models import ensure_session, session_defaults
 from molt_desktop.protocol.frames import GatewayError
 from molt_desktop.sessions.keys import is_main_session, session_kind
 
@@ -77,7 +78,7 @@ async def sessions_list(ctx: RpcContext, params: dict[str, Any]) -> dict[str, An
     if params.get("includeLastMessage") or params.get("includeDerivedTitles"):
         await asyncio.to_thread(_decorate, store, rows, bool(params.get("includeLastMessage")),
                                 bool(params.get("includeDerivedTitles")))
-    defaults = ctx.state.runtime.session_defaults()
+    defaults = session_defaults(ctx.state.runtime)
     return {"ts": now_ms(), "path": str(store.sessions_file(agent_id)), "count": len(rows),
             "defaults": defaults, "sessions": rows}
 
@@ -110,11 +111,7 @@ async def sessions_patch(ctx: RpcContext, params: dict[str, Any]) -> dict[str, A
     if "model" in changes and isinstance(changes["model"], str) and "/" in changes["model"]:
         provider, model = changes["model"].split("/", 1)
         changes["modelProvider"], changes["model"] = provider, model
-    existing = await asyncio.to_thread(store.get, key)
-    if existing is None:
-        entry = await asyncio.to_thread(ctx.state.runtime.ensure_session, key)
-        existing = entry
-    entry = await asyncio.to_thread(store.update, key, changes)
+    entry = await asyncio.to_thread(store.update, key, changes)  # creates a missing session, as OpenClaw does
     _changed(ctx, key, "patch", entry)
     return {"ok": True, "path": str(store.sessions_file(DEFAULT_AGENT_ID)), "key": key, "entry": entry}
 
@@ -159,7 +156,7 @@ async def chat_inject(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]
     label = params.get("label")
     if label:
         text = f"[{label}]\n\n{text}"
-    await asyncio.to_thread(ctx.state.runtime.ensure_session, key)
+    await asyncio.to_thread(ensure_session, ctx.state.runtime, ctx.state.store, key)
     message = {"role": "assistant", "content": [{"type": "text", "text": text}], "timestamp": now_ms(),
                "stopReason": "injected", "usage": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0,
                                                    "totalTokens": 0}}

@@ -1,4 +1,4 @@
-"""`models.list` and `logs.tail`."""
+"""`logs.tail`: pages through the gateway's JSON-lines log file."""
 
 from __future__ import annotations
 
@@ -15,10 +15,6 @@ DEFAULT_LINES = 200
 MAX_LINES = 5000
 DEFAULT_MAX_BYTES = 250_000
 MAX_BYTES = 1_000_000
-
-
-async def models_list(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
-    return {"models": ctx.state.runtime.list_models()}
 
 
 def tail_file(path: Path, cursor: int | None, limit: int, max_bytes: int) -> dict[str, Any]:
@@ -62,4 +58,4 @@ async def logs_tail(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     return await asyncio.to_thread(tail_file, log_file(ctx.state.log_dir), cursor, limit, max_bytes)
 
 
-HANDLERS: dict[str, Handler] = {"models.list": models_list, "logs.tail": logs_tail}
+HANDLERS: dict[str, Handler] = {"logs.tail": logs_tail}
