@@ -96,6 +96,7 @@ class Services:
         self.gateway: GatewayServer | None = None
         self.auth_resolver: GatewayAuthResolver | None = None
         self._config_unsubscribe: Any = None
+        self._errors_unsubscribe: Any = None
 
     @property
     def port(self) -> int:
@@ -151,12 +152,22 @@ class Services:
         self.gateway = GatewayServer(state)
         server_ref.append(self.gateway)
         self._config_unsubscribe = self.config.subscribe(self._config_changed)
+        self._errors_unsubscribe = self.config.subscribe_errors(self._config_error)
         await self.gateway.start(hosts, port)
 
     def _config_changed(self, loaded: Any) -> None:
         """Runs on the loop thread for file edits and `config.patch` alike."""
         if self.gateway is not None:
             self.gateway.publish("config.changed", config_changed_payload(loaded))
+
+    def _config_error(self, error: Any) -> None:
+        """An invalid edit (or its fix): clients see it in a fresh `health` event."""
+        if self.gateway is not None:
+            from molt_desktop.gateway.rpc.health import health_summary
+
+            state = self.gateway.state
+            state.health_version += 1
+            self.gateway.publish("health", health_summary(state, with_config=True))
 
     async def stop(self) -> None:
         """Reverse order: gateway (shutdown event, close 1012), runtime, store, config."""
@@ -169,9 +180,10 @@ class Services:
         if self.store is not None:
             log.info("stopping: session store")
             self.store.close()
-        if self._config_unsubscribe is not None:
-            with contextlib.suppress(Exception):
-                self._config_unsubscribe()
+        for unsubscribe in (self._config_unsubscribe, self._errors_unsubscribe):
+            if unsubscribe is not None:
+                with contextlib.suppress(Exception):
+                    unsubscribe()
         log.info("stopping: config")
         await self.config.stop()
 

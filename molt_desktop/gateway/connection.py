@@ -16,13 +16,12 @@ from typing import Any
 
 from aiohttp import web
 
+from molt_desktop.agent.events import for_protocol
 from molt_desktop.logs import get_logger
 from molt_desktop.protocol.frames import dumps, event_frame
 
 log = get_logger("gateway")
 
-# Fields of chat/agent payloads that only protocol-4 clients know.
-P4_ONLY_CHAT_FIELDS = ("deltaText", "errorKind", "agentId", "sessionId")
 P4_ONLY_EVENTS = frozenset({"sessions.changed", "config.changed"})
 CLOSE_SLOW_CONSUMER = 1008
 
@@ -103,13 +102,7 @@ class Connection:
 
     def adapt(self, event: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         """The payload as this connection's protocol version expects it (None: not for it)."""
-        if self.info.protocol >= 4 or event not in ("chat", "agent"):
-            return payload
-        if event == "chat" and payload.get("state") == "status":
-            return None
-        if any(key in payload for key in P4_ONLY_CHAT_FIELDS):
-            return {k: v for k, v in payload.items() if k not in P4_ONLY_CHAT_FIELDS}
-        return payload
+        return for_protocol(event, payload, self.info.protocol)
 
     def close_soon(self, code: int, reason: str) -> None:
         """Close after every frame queued so far has been sent (an error frame, then the close)."""

@@ -61,9 +61,13 @@ class GatewayMetrics:
                 if started is not None and not started[1]:
                     self.first_token.observe(monotonic() - started[0])
                     self._runs[run_id] = (started[0], True)
-            elif stream == "usage":
-                model = str(data.get("model") or "unknown")
-                for kind in ("input", "output", "cacheRead", "cacheWrite"):
-                    value = data.get(kind)
-                    if isinstance(value, (int, float)) and value > 0:
-                        self.tokens.labels(model=model, kind=kind).inc(value)
+        elif event == "chat" and payload.get("state") == "final":
+            usage = payload.get("usage")
+            message = payload.get("message")
+            if not isinstance(usage, dict):
+                return
+            model = str((message or {}).get("model") or "unknown") if isinstance(message, dict) else "unknown"
+            for kind in ("input", "output", "cacheRead", "cacheWrite"):
+                value = usage.get(kind)
+                if isinstance(value, (int, float)) and value > 0:
+                    self.tokens.labels(model=model, kind=kind).inc(value)

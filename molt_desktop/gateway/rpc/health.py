@@ -31,10 +31,21 @@ def _sessions_block(state: GatewayState, agent_id: str) -> dict[str, Any]:
     return {"path": str(state.store.sessions_file(agent_id)), "count": len(entries), "recent": recent}
 
 
-def health_summary(state: GatewayState) -> dict[str, Any]:
+def config_health(state: GatewayState) -> dict[str, Any]:
+    """Whether the config file on disk is in force; an invalid edit keeps the last good config."""
+    error = state.config.last_error
+    entry: dict[str, Any] = {"path": str(state.config.path), "valid": error is None, "hash": state.config.current.hash}
+    if error is not None:
+        entry["error"] = str(error)
+        entry["fix"] = "Fix the file; the gateway keeps running with the last valid config until then."
+    return entry
+
+
+def health_summary(state: GatewayState, *, with_config: bool = False) -> dict[str, Any]:
+    """The health payload; `with_config` adds the molt_desktop `config` entry (not in hello-ok)."""
     started = monotonic()
     sessions = _sessions_block(state, DEFAULT_AGENT_ID)
-    return {
+    summary: dict[str, Any] = {
         "ok": True,
         "ts": now_ms(),
         "durationMs": int((monotonic() - started) * 1000),
@@ -46,11 +57,15 @@ def health_summary(state: GatewayState) -> dict[str, Any]:
         "agents": [{"agentId": DEFAULT_AGENT_ID, "isDefault": True, "heartbeat": dict(HEARTBEAT),
                     "sessions": sessions}],
         "sessions": sessions,
+        "configReload": {"hotReloadStatus": "active"},
     }
+    if with_config:
+        summary["config"] = config_health(state)
+    return summary
 
 
 async def health(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
-    return health_summary(ctx.state)
+    return health_summary(ctx.state, with_config=True)
 
 
 async def status(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +90,7 @@ async def status(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
                   "activeRuns": sum(1 for r in runs if r.get("state") == "running"),
                   "queuedRuns": sum(1 for r in runs if r.get("state") == "queued")},
         "connections": len(state.presence),
+        "config": config_health(state),
         "memory": {"rssBytes": rss},
     }
 
