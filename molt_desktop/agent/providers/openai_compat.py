@@ -1,0 +1,129 @@
+"""The `openai-completions` provider: OpenAI's chat completions API and the compatible servers.
+
+Uses the official SDK (`AsyncOpenAI`) with the configured `baseUrl` (e.g.
+`http://127.0.0.1:11434/v1`), so DeepSeek, Qwen (DashScope compatible mode) and Ollama work by
+configuration alone. Streams with `stream_options.include_usage` so the last chunk carries the
+token usage. SDK retries are off: the runtime decides about fallbacks.
+
+Transcript messages become chat messages here: text as a string, images as `image_url` parts
+with a `data:` URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+import openai
+
+from molt_desktop.agent.providers.base import (
+    ChatRequest,
+    Stop,
+    StreamEvent,
+    TextDelta,
+    Usage,
+    content_blocks,
+)
+from molt_desktop.agent.providers.errors import CallSite, classify
+
+_FINISH_REASONS = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "toolUse",
+    "function_call": "toolUse",
+    "content_filter": "refusal",
+}
+_REASONING_EFFORT = {"minimal": "low", "low": "low", "medium": "medium", "high": "high", "xhigh": "high"}
+
+
+def to_openai_messages(messages: list[dict[str, Any]], system: str | None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    for message in messages:
+        role = message.get("role")
+        if role not in ("user", "assistant"):
+            continue
+        blocks = content_blocks(message)
+        texts = [str(b.get("text") or "") for b in blocks if b.get("type") == "text" and b.get("text")]
+        images = [b for b in blocks if b.get("type") == "image" and b.get("data")] if role == "user" else []
+        if images:
+            parts: list[dict[str, Any]] = [{"type": "text", "text": text} for text in texts]
+            for image in images:
+                url = f"data:{image.get('mimeType') or 'image/png'};base64,{image['data']}"
+                parts.append({"type": "image_url", "image_url": {"url": url}})
+            out.append({"role": role, "content": parts})
+        elif texts:
+            out.append({"role": role, "content": "".join(texts) if role == "assistant" else "\n".join(texts)})
+    return out
+
+
+class OpenAICompatProvider:
+    api = "openai-completions"
+
+    def __init__(
+        self, name: str, *, base_url: str, api_key: str | None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self._has_key = bool(api_key)
+        # OpenAI itself wants max_completion_tokens; the compatible servers know max_tokens.
+        self._official = (urlparse(self.base_url).hostname or "").endswith("api.openai.com")
+        self._client = openai.AsyncOpenAI(
+            base_url=self.base_url,
+            # Ollama and other local servers need no key, but the SDK insists on one.
+            api_key=api_key or "not-configured",
+            max_retries=0,
+            default_headers=dict(headers) if headers else None,
+        )
+        # The SDK builds its resource objects lazily (tens of ms); do it now, off the first reply.
+        self._completions = self._client.chat.completions
+
+    async def stream(self, req: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
+        site = CallSite(self.name, req.model.id, self.base_url, req.timeout_s, self._has_key)
+        params: dict[str, Any] = {
+            "model": req.model.id,
+            "messages": to_openai_messages(req.messages, req.system),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        max_tokens = req.max_tokens or req.model.max_tokens
+        if max_tokens:
+            params["max_completion_tokens" if self._official else "max_tokens"] = max_tokens
+        effort = _REASONING_EFFORT.get(req.thinking or "")
+        if effort and req.model.reasoning:
+            params["reasoning_effort"] = effort
+        usage = Usage()
+        stop = "stop"
+        try:
+            response = await self._completions.create(**params, timeout=req.timeout_s)
+            async with response:
+                async for chunk in response:
+                    if chunk.usage is not None:
+                        usage = _usage(chunk.usage)
+                    for choice in chunk.choices or ():
+                        text = choice.delta.content if choice.delta is not None else None
+                        if text:
+                            yield TextDelta(text)
+                        if choice.finish_reason:
+                            stop = _FINISH_REASONS.get(choice.finish_reason, "stop")
+        except Exception as exc:  # every SDK/transport failure becomes a ProviderError
+            raise classify(exc, site) from exc
+        yield usage
+        yield Stop(stop)
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+def _usage(reported: Any) -> Usage:
+    """OpenAI counts cached prompt tokens inside prompt_tokens; pi-ai (and so the transcript)
+    counts them apart as cacheRead. DeepSeek reports them as prompt_cache_hit_tokens."""
+    prompt = int(getattr(reported, "prompt_tokens", 0) or 0)
+    output = int(getattr(reported, "completion_tokens", 0) or 0)
+    details = getattr(reported, "prompt_tokens_details", None)
+    cached = int(getattr(details, "cached_tokens", 0) or 0) if details is not None else 0
+    if not cached:
+        extra = getattr(reported, "model_extra", None) or {}
+        cached = int(extra.get("prompt_cache_hit_tokens") or 0)
+    cached = min(cached, prompt)
+    return Usage(input=prompt - cached, output=output, cache_read=cached)
