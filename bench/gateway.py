@@ -206,13 +206,13 @@ async def bench(turns: int) -> dict[str, Any]:
             await client.conn.connect()
             overheads: list[float] = []
             rss_half = 0.0
-            await control_fake(fake_port, chunks=10, delay=0.0, first_byte_delay=0.0)
+            await control_fake(fake_port, chunks=10, delay=0.0, firstByteDelay=0.0)
             for i in range(turns):
                 run_id, sent, final = await client.turn(f"agent:main:turn-{i % 20}")
                 stats = await fake_stats(fake_port)
                 last = stats[-1]
                 ttfd = client.first_delta[run_id] - sent
-                fake_ttfb = last["first_byte"] - last["received"]
+                fake_ttfb = last["firstByteAt"] - last["receivedAt"]
                 overheads.append((ttfd - fake_ttfb) * 1000)
                 if i + 1 == turns // 2:
                     rss_half = rss_mb(proc.pid)

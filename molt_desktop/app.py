@@ -138,8 +138,9 @@ class Services:
             if server_ref:
                 server_ref[0].publish(event, payload)
 
+        # The runtime warms its model client when the first client connects (gateway), so an
+        # idle gateway does not hold a provider SDK in memory.
         self.runtime = AgentRuntime.from_config(self.store, self.config, emit)
-        await self.runtime.start()
 
         log.info("starting: gateway on %s:%d", ",".join(hosts), port)
         metrics = GatewayMetrics()

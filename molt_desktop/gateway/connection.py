@@ -68,9 +68,13 @@ class Connection:
 
     def send(self, frame: dict[str, Any]) -> None:
         """Queue a frame; never blocks. Oversized backlogs close the connection."""
+        if not self.closing:
+            self.send_text(dumps(frame))
+
+    def send_text(self, text: str) -> None:
+        """Queue a frame already encoded as JSON text."""
         if self.closing:
             return
-        text = dumps(frame)
         size = len(text)
         self._buffered += size
         if self._buffered > self._max_buffered:

@@ -19,7 +19,7 @@ from molt_desktop.clock import now_ms
 from molt_desktop.gateway import http as http_routes
 from molt_desktop.gateway.auth import authenticate_connect, hello_auth
 from molt_desktop.gateway.connection import Connection, ConnectionInfo
-from molt_desktop.gateway.rpc import HANDLERS, RpcContext, hello_features
+from molt_desktop.gateway.rpc import HANDLERS, EncodedPayload, RpcContext, hello_features
 from molt_desktop.gateway.rpc.health import health_summary
 from molt_desktop.gateway.state import (
     HANDSHAKE_TIMEOUT_S,
@@ -74,6 +74,7 @@ class GatewayServer:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._stopping = False
+        self._warmed = False
         self.bound: list[tuple[str, int]] = []
         self.app = self._make_app()
 
@@ -257,6 +258,9 @@ class GatewayServer:
         conn.send(response_ok(req_id, self._hello_ok(conn, result)))
         self.state.presence[info.conn_id] = self._presence_entry(conn, params)
         self._presence_changed()
+        if not self._warmed:
+            self._warmed = True  # a client is here: load the model client before its first message
+            self._spawn(self.state.runtime.start(), "runtime-warmup")
         log.info("client connected: %s %s/%s protocol %d from %s", info.conn_id, info.client.get("id"),
                  info.client.get("mode"), info.protocol, info.remote)
         return True
@@ -346,7 +350,10 @@ class GatewayServer:
             clean = validate_params(method, params, conn.info.protocol)
             ctx = RpcContext(state=self.state, server=self, conn=conn, request_id=req_id)
             payload = await handler(ctx, clean)
-            conn.send(response_ok(req_id, payload))
+            if isinstance(payload, EncodedPayload):
+                conn.send_text(f'{{"type":"res","id":{dumps(req_id)},"ok":true,"payload":{payload.text}}}')
+            else:
+                conn.send(response_ok(req_id, payload))
         except GatewayError as err:
             if outcome == "ok":
                 outcome = "error"

@@ -32,6 +32,13 @@ class RpcContext:
         self.conn.send(response_ok(self.request_id, payload))
 
 
+@dataclass(frozen=True)
+class EncodedPayload:
+    """A result already encoded as JSON text, sent as it is (large results encoded once)."""
+
+    text: str
+
+
 Handler = Callable[[RpcContext, dict[str, Any]], Awaitable[Any]]
 
 

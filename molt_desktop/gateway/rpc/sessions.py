@@ -7,12 +7,14 @@ stalls the event loop (and the other connections with it).
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import TYPE_CHECKING, Any
 
 from molt_desktop.clock import now_ms
 from molt_desktop.paths import DEFAULT_AGENT_ID
 from molt_desktop.gateway.rpc.models import ensure_session, session_defaults
-from molt_desktop.protocol.frames import GatewayError
+from molt_desktop.gateway.rpc import EncodedPayload
+from molt_desktop.protocol.frames import GatewayError, dumps
 from molt_desktop.sessions.keys import is_main_session, session_kind
 
 if TYPE_CHECKING:
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
 
 # Entry fields too large or too internal for a list row (the real gateway leaves them out too).
 HIDDEN_ROW_FIELDS = frozenset({"skillsSnapshot", "sessionFile", "systemPromptReport", "compactionCount"})
+_LIST_FILTERS = ("search", "label", "activeMinutes", "offset", "limit", "includeLastMessage",
+                 "includeDerivedTitles")
 PATCHABLE = ("label", "displayName", "model", "modelProvider", "thinkingLevel", "verboseLevel",
              "reasoningLevel", "sendPolicy", "groupActivation", "elevatedLevel", "responseUsage")
 
@@ -29,12 +33,47 @@ def _not_found(key: str) -> GatewayError:
 
 
 def _row(key: str, entry: dict[str, Any]) -> dict[str, Any]:
-    row: dict[str, Any] = {"key": key, "kind": session_kind(key)}
-    row["chatType"] = entry.get("chatType") or (entry.get("origin") or {}).get("chatType") or "direct"
-    for name, value in entry.items():
-        if name not in HIDDEN_ROW_FIELDS and name not in row:
-            row[name] = value
+    chat_type = entry.get("chatType") or (entry.get("origin") or {}).get("chatType") or "direct"
+    row: dict[str, Any] = {"key": key, "kind": session_kind(key), "chatType": chat_type}
+    row.update(entry)
+    row["key"], row["chatType"] = key, chat_type
+    for name in HIDDEN_ROW_FIELDS.intersection(row):
+        del row[name]
     return row
+
+
+class _SortedRows:
+    """The rows of one agent's sessions, newest first, rebuilt only when the store's snapshot
+    changes (the store hands out a new snapshot object after every write or external edit)."""
+
+    def __init__(self) -> None:
+        self._by_agent: dict[str, list[Any]] = {}  # agent -> [entries, rows, rows as JSON or None]
+        self._lock = threading.Lock()
+
+    def _slot(self, store: Any, agent_id: str) -> list[Any]:
+        entries = store.entries(agent_id)
+        with self._lock:
+            cached = self._by_agent.get(agent_id)
+            if cached is not None and cached[0] is entries:
+                return cached
+        ordered = sorted(entries.items(), key=lambda kv: kv[1].get("updatedAt") or 0, reverse=True)
+        slot = [entries, [_row(k, e) for k, e in ordered], None]  # holding `entries` keeps its identity unique
+        with self._lock:
+            self._by_agent[agent_id] = slot
+        return slot
+
+    def rows(self, store: Any, agent_id: str) -> list[dict[str, Any]]:
+        return list(self._slot(store, agent_id)[1])
+
+    def rows_json(self, store: Any, agent_id: str) -> tuple[int, str]:
+        """(count, the JSON array of all rows), encoded once per snapshot."""
+        slot = self._slot(store, agent_id)
+        if slot[2] is None:
+            slot[2] = dumps(slot[1])
+        return len(slot[1]), slot[2]
+
+
+_sorted_rows = _SortedRows()
 
 
 def _text_of(message: dict[str, Any]) -> str:
@@ -54,33 +93,36 @@ def _changed(ctx: RpcContext, key: str, reason: str, entry: dict[str, Any] | Non
     ctx.server.publish("sessions.changed", payload)
 
 
-async def sessions_list(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+async def sessions_list(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any] | EncodedPayload:
     store = ctx.state.store
     agent_id = params.get("agentId") or DEFAULT_AGENT_ID
-    entries = await asyncio.to_thread(store.entries, agent_id)
-    items = list(entries.items())
+    defaults = session_defaults(ctx.state.runtime)
+    path = str(store.sessions_file(agent_id))
+    if not any(params.get(name) for name in _LIST_FILTERS):
+        # The whole list, as UIs and the CLI ask for it: encoded once per store snapshot.
+        count, rows_text = await asyncio.to_thread(_sorted_rows.rows_json, store, agent_id)
+        return EncodedPayload(f'{{"ts":{now_ms()},"path":{dumps(path)},"count":{count},'
+                              f'"defaults":{dumps(defaults)},"sessions":{rows_text}}}')
+    rows = await asyncio.to_thread(_sorted_rows.rows, store, agent_id)
     search = (params.get("search") or "").strip()
     if search:
         hits = set(await asyncio.to_thread(store.search, search, agent_id))
-        items = [(k, e) for k, e in items if k in hits]
+        rows = [r for r in rows if r["key"] in hits]
     label = params.get("label")
     if label:
-        items = [(k, e) for k, e in items if e.get("label") == label]
+        rows = [r for r in rows if r.get("label") == label]
     active = params.get("activeMinutes")
     if active:
         cutoff = now_ms() - int(active) * 60_000
-        items = [(k, e) for k, e in items if (e.get("updatedAt") or 0) >= cutoff]
-    items.sort(key=lambda kv: kv[1].get("updatedAt") or 0, reverse=True)
+        rows = [r for r in rows if (r.get("updatedAt") or 0) >= cutoff]
     offset = int(params.get("offset") or 0)
     limit = params.get("limit")
-    window = items[offset: offset + int(limit)] if limit else items[offset:]
-    rows = [_row(k, e) for k, e in window]
+    rows = rows[offset: offset + int(limit)] if limit else rows[offset:]
     if params.get("includeLastMessage") or params.get("includeDerivedTitles"):
+        rows = [dict(r) for r in rows]  # the cached rows are shared: decorate copies
         await asyncio.to_thread(_decorate, store, rows, bool(params.get("includeLastMessage")),
                                 bool(params.get("includeDerivedTitles")))
-    defaults = session_defaults(ctx.state.runtime)
-    return {"ts": now_ms(), "path": str(store.sessions_file(agent_id)), "count": len(rows),
-            "defaults": defaults, "sessions": rows}
+    return {"ts": now_ms(), "path": path, "count": len(rows), "defaults": defaults, "sessions": rows}
 
 
 def _decorate(store: Any, rows: list[dict[str, Any]], last: bool, titles: bool) -> None:
