@@ -449,3 +449,41 @@ async def test_from_config_follows_config_changes(store: Any) -> None:
         finally:
             await runtime.stop()
     assert "keyring:one" in seen
+
+
+async def test_transcript_matches_openclaw_2026_1_29_byte_for_byte(state_home: Path) -> None:
+    """The same turn as the recorded real session gives the same JSONL, ids and times aside."""
+    import json
+    import re
+
+    from molt_desktop.sessions.store import SessionStore
+
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "state-2026.1.29"
+    recorded = (fixture / "1a6474cd-bd4b-4b40-b4ad-e2807c24a8be.jsonl").read_text(encoding="utf-8")
+    key = "392aea7e-8b31-48de-a668-2fe13f0e0b2a"
+    store = SessionStore(state_home)
+    try:
+        async with FakeModelServer("openai", FakeBehavior(usage_input=10, usage_output=11)) as server:
+            entry = provider_entry(server)
+            entry["models"][0]["cost"] = {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0}
+            async with runtime_for(config_for({"fake": entry}, primary="fake/fake-1"), store) as (runtime, events):
+                await runtime.send(KEY, "Say hello", key)
+                await events.terminal(key)
+        session = store.get(KEY)
+        assert session is not None
+        ours = store.transcript_path(session).read_text(encoding="utf-8")
+    finally:
+        store.close()
+
+    def normalized(text: str) -> list[str]:
+        lines = []
+        for line in text.splitlines():
+            value = json.loads(line)
+            value.pop("cwd", None)
+            line = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            line = re.sub(r'"(id|parentId)":"[0-9a-f-]+"', r'"\1":"X"', line)
+            line = re.sub(r'"timestamp":("[^"]+"|\d+)', '"timestamp":"T"', line)
+            lines.append(line)
+        return lines
+
+    assert normalized(ours) == normalized(recorded)
