@@ -138,7 +138,9 @@ class AgentRuntime:
 
     async def start(self) -> None:
         """Warm up in the background: create the default model's client (importing its SDK
-        takes about a second) so the first reply does not wait for it."""
+        takes about a second) so the first reply does not wait for it. Safe to call again."""
+        if self._warmup is not None and not self._warmup.done():
+            return  # already warming up (start() may be called again, e.g. when a client connects)
         registry = self._registry()  # on the loop: the registry object is ours from here on
         self._warmup = asyncio.get_running_loop().create_task(asyncio.to_thread(self._warm, registry))
 
