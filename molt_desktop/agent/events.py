@@ -2,23 +2,23 @@
 
 One `seq` counter per run, as OpenClaw: every `agent` event takes the next number and a `chat`
 event carries the number of the agent event it belongs to (a delta the seq of its `assistant`
-event, final/error/aborted the seq of the lifecycle end). Payloads are protocol-4 shaped
-(`deltaText`, `errorKind`, `state:"status"`, `run_status`/`usage` streams, lifecycle phases
-`model` and `fallback_step`); `for_protocol(event, payload, 3)` gives what a protocol-3 client
-gets (as recorded from openclaw 2026.1.29), or None when that client gets nothing.
+event, final/error/aborted the seq of the lifecycle end). Only events both protocols know take
+a number, so the sequence is gapless for protocol-3 clients as well (openclaw 2026.1.29 sent
+1, 2, 3, ...). Payloads are protocol-4 shaped (`agentId`, `deltaText`, `errorKind`,
+`errorDetail`, chat `state:"status"`); `for_protocol(event, payload, 3)` gives what a protocol-3
+client gets, or None when it gets nothing.
 
 Shapes (`ts`/`startedAt`/`endedAt`/`timestamp` are epoch ms):
 - agent: `{runId, stream, data, sessionKey, seq, ts}` with streams
-  `lifecycle` {phase:"start", startedAt} | {phase:"model", provider, model} |
-  {phase:"fallback_step", fallbackStepFromModel, fallbackStepToModel, fallbackStepFromFailureReason,
-  fallbackStepFromFailureDetail, fallbackStepChainPosition} |
-  {phase:"end", startedAt, endedAt, stopReason, aborted, provider?, model?} |
-  {phase:"error", startedAt, endedAt, error};
-  `assistant` {text (all so far), delta}; `run_status` {phase}; `usage` {inputTokens, outputTokens,
-  cacheReadTokens, cacheWriteTokens, totalTokens}.
-- chat: `{runId, sessionKey, agentId, seq, state, ...}`: `status` {phase}; `delta` {deltaText,
-  message}; `final` {stopReason, message (with provider and model), usage}; `error` {errorMessage,
-  errorKind, errorDetail}; `aborted` {stopReason, message? (the partial text)}.
+  `lifecycle` {phase:"start", startedAt} |
+  {phase:"end", startedAt, endedAt, stopReason, aborted, provider?, model?, fallbacks?} |
+  {phase:"error", startedAt, endedAt, error, fallbacks?}; `fallbacks` lists the models that failed
+  before: [{from, to, reason (the ProviderError kind), error (its message)}];
+  `assistant` {text (all so far), delta}.
+- chat: `{runId, sessionKey, agentId, seq, state, ...}`: `status` {phase: preparing_context |
+  starting_model}; `delta` {deltaText, message}; `final` {stopReason, message (with provider and
+  model: who answered), usage}; `error` {errorMessage, errorKind, errorDetail}; `aborted`
+  {stopReason, message? (the partial text)}.
 The official schema's AgentEvent has no `sessionKey`, but both real gateways send it (and
 clients route by it), so it is kept.
 """
@@ -35,8 +35,6 @@ log = get_logger("agent")
 
 Emit = Callable[[str, dict[str, Any]], None]
 
-_P4_AGENT_STREAMS = frozenset({"run_status", "usage"})
-_P4_LIFECYCLE_PHASES = frozenset({"model", "fallback_step"})
 _P4_CHAT_FIELDS = ("agentId", "deltaText", "errorKind", "errorDetail")
 
 
@@ -48,14 +46,6 @@ def for_protocol(event: str, payload: dict[str, Any], protocol: int) -> dict[str
         if payload.get("state") == "status":
             return None
         return {k: v for k, v in payload.items() if k not in _P4_CHAT_FIELDS}
-    if event == "agent":
-        stream = payload.get("stream")
-        if stream in _P4_AGENT_STREAMS:
-            return None
-        data = payload.get("data")
-        if stream == "lifecycle" and isinstance(data, dict) and data.get("phase") in _P4_LIFECYCLE_PHASES:
-            return None
-        return payload
     if event == "sessions.changed":
         return None
     return payload
@@ -75,6 +65,7 @@ class RunEvents:
         self.session_key = session_key
         self.agent_id = agent_id
         self.seq = 0
+        self.fallbacks: list[dict[str, str]] = []
 
     def _send(self, event: str, payload: dict[str, Any]) -> None:
         try:
@@ -96,44 +87,35 @@ class RunEvents:
         self.agent("lifecycle", {"phase": "start", "startedAt": started_at})
 
     def status(self, phase: str) -> None:
-        self.agent("run_status", {"phase": phase})
+        """Protocol 4's startup phases; they take no seq number of their own."""
         self.chat("status", phase=phase)
 
-    def model(self, provider: str, model: str) -> None:
-        self.agent("lifecycle", {"phase": "model", "provider": provider, "model": model})
-
-    def fallback(self, from_ref: str, to_ref: str, kind: str, detail: str, position: int) -> None:
-        self.agent("lifecycle", {
-            "phase": "fallback_step", "fallbackStepType": "fallback_step",
-            "fallbackStepFromModel": from_ref, "fallbackStepToModel": to_ref,
-            "fallbackStepFromFailureReason": kind, "fallbackStepFromFailureDetail": detail,
-            "fallbackStepChainPosition": position,
-        })
+    def fallback(self, from_ref: str, to_ref: str, kind: str, detail: str) -> None:
+        """A model failed and the next one is asked: told in the lifecycle end event."""
+        self.fallbacks.append({"from": from_ref, "to": to_ref, "reason": kind, "error": detail})
 
     def delta(self, text: str, delta: str) -> None:
         self.agent("assistant", {"text": text, "delta": delta})
         self.chat("delta", deltaText=delta, message=assistant_message(text, now_ms()))
 
-    def usage(self, usage: dict[str, Any]) -> None:
-        self.agent("usage", {
-            "inputTokens": usage["input"], "outputTokens": usage["output"],
-            "cacheReadTokens": usage["cacheRead"], "cacheWriteTokens": usage["cacheWrite"],
-            "totalTokens": usage["totalTokens"],
-        })
-
     def final(self, text: str, started_at: int, stop_reason: str, provider: str, model: str,
               usage: dict[str, Any]) -> int:
         ended = now_ms()
-        self.agent("lifecycle", {"phase": "end", "startedAt": started_at, "endedAt": ended,
-                                 "stopReason": stop_reason, "aborted": False, "provider": provider, "model": model})
+        data: dict[str, Any] = {"phase": "end", "startedAt": started_at, "endedAt": ended, "stopReason": stop_reason,
+                                "aborted": False, "provider": provider, "model": model}
+        if self.fallbacks:
+            data["fallbacks"] = self.fallbacks
+        self.agent("lifecycle", data)
         self.chat("final", stopReason=stop_reason,
                   message=assistant_message(text, ended, provider=provider, model=model), usage=usage)
         return ended
 
     def error(self, started_at: int | None, message: str, kind: str, detail: dict[str, Any]) -> int:
         ended = now_ms()
-        self.agent("lifecycle", {"phase": "error", "startedAt": started_at or ended, "endedAt": ended,
-                                 "error": message})
+        data: dict[str, Any] = {"phase": "error", "startedAt": started_at or ended, "endedAt": ended, "error": message}
+        if self.fallbacks:
+            data["fallbacks"] = self.fallbacks
+        self.agent("lifecycle", data)
         self.chat("error", errorMessage=message, errorKind=kind, errorDetail=detail)
         return ended
 

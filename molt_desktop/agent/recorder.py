@@ -3,7 +3,7 @@
 - answered: the assistant message (content, api, provider, model, usage with cost, stopReason,
   timestamp — key order as OpenClaw 2026.1.29), the session entry's model and token counts
   (`modelProvider, model, contextTokens, abortedLastRun, inputTokens, outputTokens,
-  totalTokens`), then `usage`, lifecycle `end` and chat `final` events, then `sessions.changed`;
+  totalTokens`), then lifecycle `end` and chat `final` events, then `sessions.changed`;
 - failed: partial text (if any) kept with stopReason "error" and `errorMessage`, then lifecycle
   `error` and chat `error` (errorMessage, errorKind, errorDetail);
 - aborted: partial text (if any) kept with stopReason "aborted", `abortedLastRun: true`, then
@@ -70,7 +70,6 @@ class RunRecorder:
             "modelProvider": model.provider, "model": model.id, "contextTokens": model.context_window,
             "abortedLastRun": False, **session_token_fields(usage),
         })
-        events.usage(record)
         assert run.started_at is not None
         ended = events.final(text, run.started_at, stop, model.provider, model.id, record)
         self.session_changed(run, entry, "run-end")

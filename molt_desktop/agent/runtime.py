@@ -433,13 +433,12 @@ class AgentRuntime:
             try:
                 context = build_context(messages, model, settings.system_prompt)
                 run.model = model
-                events.model(model.provider, model.id)
                 return await self._attempt(run, events, coalescer, provider, model, context, settings)
             except ProviderError as err:
                 if not (err.fallback_ok and later is not None and not coalescer.text):
                     raise
                 log.warning("run %s: %s failed (%s), trying %s", run.run_id, model.ref, err.kind, later.ref)
-                events.fallback(model.ref, later.ref, err.kind, err.message, position + 1)
+                events.fallback(model.ref, later.ref, err.kind, err.message)
                 coalescer.restart()
                 last_error = err
         raise last_error or ProviderError("not_configured", no_provider_message())

@@ -228,11 +228,11 @@ async def test_fallback_after_429_names_the_model_that_answered(store: Any) -> N
     assert final["state"] == "final"
     assert final["message"]["content"] == [{"type": "text", "text": "from backup"}]
     assert (final["message"]["provider"], final["message"]["model"]) == ("backup", "fake-1")
-    lifecycle = [a["data"] for a in events.agent("fb", "lifecycle")]
-    step = next(d for d in lifecycle if d["phase"] == "fallback_step")
-    assert step["fallbackStepFromModel"] == "main/fake-1" and step["fallbackStepToModel"] == "backup/fake-1"
-    assert step["fallbackStepFromFailureReason"] == "rate_limit"
-    assert lifecycle[-1]["phase"] == "end" and lifecycle[-1]["provider"] == "backup"
+    end = events.agent("fb", "lifecycle")[-1]["data"]
+    assert end["phase"] == "end" and (end["provider"], end["model"]) == ("backup", "fake-1")
+    (step,) = end["fallbacks"]
+    assert (step["from"], step["to"], step["reason"]) == ("main/fake-1", "backup/fake-1", "rate_limit")
+    assert step["error"].startswith("main is rate limiting requests (429)")
     reply = stored_messages(store, KEY)[-1]
     assert (reply["provider"], reply["api"]) == ("backup", "openai-completions")
     assert store.get(KEY)["modelProvider"] == "backup"
