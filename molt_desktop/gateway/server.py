@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from molt_desktop.agent.runtime import AgentUnavailableError, RunRequestError
 from molt_desktop.clock import now_ms
 from molt_desktop.gateway import http as http_routes
 from molt_desktop.gateway.auth import authenticate_connect, hello_auth
@@ -354,10 +355,10 @@ class GatewayServer:
                 conn.send_text(f'{{"type":"res","id":{dumps(req_id)},"ok":true,"payload":{payload.text}}}')
             else:
                 conn.send(response_ok(req_id, payload))
-        except GatewayError as err:
+        except (GatewayError, RunRequestError, AgentUnavailableError) as exc:
             if outcome == "ok":
                 outcome = "error"
-            conn.send(response_error(req_id, err))
+            conn.send(response_error(req_id, _as_gateway_error(exc)))
         except asyncio.CancelledError:
             outcome = "cancelled"
             raise
@@ -367,6 +368,15 @@ class GatewayServer:
             conn.send(response_error(req_id, GatewayError("UNAVAILABLE", f"{method} failed: internal error")))
         finally:
             metrics.rpc_requests.labels(method=method if method in HANDLERS else "unknown", outcome=outcome).inc()
+
+
+def _as_gateway_error(exc: Exception) -> GatewayError:
+    """A request the runtime refused (bad attachment, stopping) as the error frame it deserves."""
+    if isinstance(exc, GatewayError):
+        return exc
+    if isinstance(exc, RunRequestError):
+        return GatewayError("INVALID_REQUEST", str(exc))
+    return GatewayError("UNAVAILABLE", str(exc) or "the gateway is shutting down", retryable=True)
 
 
 def _best_effort_id(data: Any) -> str:

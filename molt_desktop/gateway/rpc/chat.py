@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from molt_desktop.paths import DEFAULT_AGENT_ID
+from molt_desktop.protocol.frames import GatewayError
 
 if TYPE_CHECKING:
     from molt_desktop.gateway.rpc import Handler, RpcContext
@@ -40,7 +41,11 @@ async def agent(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
         timeout_ms=int(timeout * 1000) if isinstance(timeout, (int, float)) and timeout > 0 else None,
     )
     ctx.respond_early(accepted)
-    return await done
+    result = await done
+    if result.get("status") == "error":
+        raise GatewayError("UNAVAILABLE", str(result.get("summary") or "the run failed"),
+                           details={"runId": result.get("runId")})
+    return result
 
 
 async def agent_wait(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
