@@ -102,6 +102,8 @@ class Connection:
             return False
         if event in P4_ONLY_EVENTS and self.info.protocol < 4:
             return False
+        if event.startswith("device.pair.") and not (self.info.scopes & {"operator.pairing", "operator.admin"}):
+            return False
         return True
 
     def adapt(self, event: str, payload: dict[str, Any]) -> dict[str, Any] | None:

@@ -50,6 +50,7 @@ from molt_desktop.protocol.methods import (
 
 log = get_logger("gateway")
 
+OPEN_METHODS = frozenset({"health"})
 STATE_KEY: web.AppKey[GatewayState] = web.AppKey("gateway_state", GatewayState)
 SERVER_KEY: web.AppKey["GatewayServer"] = web.AppKey("gateway_server")
 
@@ -237,10 +238,12 @@ class GatewayServer:
             params = validate_connect_params(frame.params)
             auth_cfg = self.state.auth()
             # Pairing files are read and written here: keep that off the event loop.
+            loop = asyncio.get_running_loop()
             result = await asyncio.to_thread(
                 authenticate_connect, params, auth=auth_cfg, challenge_nonce=nonce, challenge_ts=challenge_ts,
                 remote_addr=conn.info.remote, is_loopback=conn.info.is_loopback,
                 pairing=self.state.pairing, limiter=self.state.limiter, now_ms=now_ms(),
+                on_event=lambda event, payload: loop.call_soon_threadsafe(self.publish, event, payload),
             )
         except GatewayError as err:
             reason = str((err.details or {}).get("code", err.code)) if isinstance(err.details, dict) else err.code
@@ -341,13 +344,15 @@ class GatewayServer:
         try:
             if method == "connect":
                 raise GatewayError("INVALID_REQUEST", "connect already completed on this connection")
+            # Scope first: an unknown method needs admin, as on OpenClaw, so only an admin learns
+            # which methods exist. `health` answers any authenticated client, as OpenClaw does.
+            needed = required_scope(method, params)
+            if method not in OPEN_METHODS and not has_scope(conn.info.scopes, needed):
+                raise missing_scope_error(needed)
             handler = HANDLERS.get(method)
             if handler is None:
                 outcome = "unknown"
                 raise GatewayError("INVALID_REQUEST", f"unknown method: {method}")
-            needed = required_scope(method, params)
-            if not has_scope(conn.info.scopes, needed):
-                raise missing_scope_error(needed)
             clean = validate_params(method, params, conn.info.protocol)
             ctx = RpcContext(state=self.state, server=self, conn=conn, request_id=req_id)
             payload = await handler(ctx, clean)

@@ -135,7 +135,9 @@ class RawSocket:
         """Wait for the server's close; returns the close code."""
         while True:
             msg = await self.ws.receive(timeout=timeout)
-            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+            if msg.type == aiohttp.WSMsgType.CLOSE:
+                return int(msg.data)  # the code the server sent, even if it tore down the socket first
+            if msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
                 return self.ws.close_code
             if msg.type == aiohttp.WSMsgType.TEXT:
                 self.received.append(json.loads(msg.data))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from molt_desktop.clock import now_ms
 from molt_desktop.protocol.frames import GatewayError
 
 if TYPE_CHECKING:
@@ -21,15 +22,19 @@ async def pair_approve(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any
         device = await asyncio.to_thread(ctx.state.pairing.approve, request_id)
     except KeyError:
         raise GatewayError("INVALID_REQUEST", f"unknown pairing request: {request_id}") from None
+    ctx.server.publish("device.pair.resolved", {"requestId": request_id, "deviceId": device.get("deviceId"),
+                                                "decision": "approved", "ts": now_ms()})
     return {"requestId": request_id, "device": device}
 
 
 async def pair_reject(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     request_id = params["requestId"]
     try:
-        await asyncio.to_thread(ctx.state.pairing.reject, request_id)
+        rejected = await asyncio.to_thread(ctx.state.pairing.reject, request_id)
     except KeyError:
         raise GatewayError("INVALID_REQUEST", f"unknown pairing request: {request_id}") from None
+    ctx.server.publish("device.pair.resolved", {"requestId": request_id, "deviceId": rejected.get("deviceId"),
+                                                "decision": "rejected", "ts": now_ms()})
     return {"requestId": request_id, "rejected": True}
 
 

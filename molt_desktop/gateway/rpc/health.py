@@ -76,6 +76,11 @@ async def status(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     runs = runtime.active_runs()
     primary = state.config.current.config.agents.defaults.model.primary
     return {
+        # OpenClaw's own names first (runtimeVersion, modelRuntime, processMemory), so clients
+        # written for the real gateway find them; then molt_desktop's details.
+        "runtimeVersion": state.version,
+        "modelRuntime": {"degraded": bool(problems), "pendingAgents": []},
+        "processMemory": {"rssBytes": rss},
         "version": state.version,
         "pid": state.pid,
         "host": state.host,
