@@ -54,6 +54,11 @@ class GatewayAuthResolver:
         self._cache: tuple[str, AuthConfig] | None = None
         self._ephemeral: str | None = None
 
+    @property
+    def ephemeral(self) -> bool:
+        """Whether the token in force was generated for this run only (nobody else knows it)."""
+        return self._ephemeral is not None and self._cache is not None and self._cache[1].token == self._ephemeral
+
     def current(self) -> AuthConfig:
         loaded = self.config.current
         if self._cache is None or self._cache[0] != loaded.hash:
