@@ -8,6 +8,8 @@
 - `real_openclaw_gateway(state_dir, port, token, version)`: context manager that starts the real
   gateway on `state_dir` and yields a RealGateway once it sends connect.challenge.
 - `fake_openai_base_url`: a fake OpenAI-compatible model server (tests/fakes), `http://.../v1`.
+- `molt_gateway(state_dir, token, model_base_url=...)`: context manager that starts our gateway
+  (`python -m molt_desktop gateway --port 0`) on `state_dir` and yields a MoltGateway once ready.
 
 Tests using them must be marked `@pytest.mark.interop`. They are skipped when npm is missing or
 MOLT_SKIP_INTEROP=1 is set.
@@ -30,10 +32,12 @@ from tests.e2e.interop.helpers import (
     REPO_ROOT,
     V_CURRENT,
     VERSIONS,
+    MoltGateway,
     OpenClawCli,
     OpenClawInstall,
     RealGateway,
     install_openclaw,
+    run_molt_gateway,
     run_real_gateway,
 )
 
@@ -70,6 +74,17 @@ def real_openclaw_gateway(
               model_base_url: str | None = None, startup_timeout: float = 120.0) -> AbstractContextManager[RealGateway]:
         return run_real_gateway(openclaw_install, version, Path(state_dir), port, token,
                                 model_base_url=model_base_url, startup_timeout=startup_timeout)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def molt_gateway() -> Callable[..., AbstractContextManager[MoltGateway]]:
+    """Our gateway as a process: `with molt_gateway(state_dir, token, model_base_url=url) as gw`."""
+    def start(state_dir: Path, token: str, *, model_base_url: str | None = None,
+              startup_timeout: float = 60.0) -> AbstractContextManager[MoltGateway]:
+        return run_molt_gateway(Path(state_dir), token, model_base_url=model_base_url,
+                                startup_timeout=startup_timeout)
 
     return start
 

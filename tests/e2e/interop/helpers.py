@@ -26,8 +26,9 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -367,3 +368,120 @@ def copy_file_era_state(src: Path, dest: Path) -> Path:
         elif item.name == "sessions.json" or item.suffix == ".jsonl":
             (sessions / item.name).write_bytes(item.read_bytes())
     return dest
+
+
+# ---- our gateway (molt-desktop) as a process ---------------------------------------------------
+
+MOLT_CONFIG = "moltbot.json"
+_READY = re.compile(r"gateway ready on ws://([0-9.]+|\[[0-9a-f:]+\]|[\w.-]+):(\d+)")
+
+
+def write_molt_config(state_dir: Path, token: str, model_base_url: str | None = None) -> Path:
+    """Create or update `<state_dir>/moltbot.json` (JSON, a subset of JSON5): token auth with
+    `token` and, when `model_base_url` is given, the fake OpenAI-compatible model as
+    `fake/fake-1` (the same provider block the real gateway gets). Other settings are kept."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / MOLT_CONFIG
+    config: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    if model_base_url is not None:
+        provider = fake_provider_config(model_base_url)
+        config.setdefault("models", {}).setdefault("providers", {}).update(provider["models"]["providers"])
+        config.setdefault("agents", {}).setdefault("defaults", {}).update(provider["agents"]["defaults"])
+    config.setdefault("gateway", {})["auth"] = {"mode": "token", "token": token}
+    path.write_text(json.dumps(config, indent=2) + "\n")
+    return path
+
+
+@dataclass
+class MoltGateway:
+    port: int
+    token: str
+    state_dir: Path
+    home: Path
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    startup_seconds: float
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+
+@contextlib.contextmanager
+def run_molt_gateway(state_dir: Path, token: str, *, model_base_url: str | None = None,
+                     home: Path | None = None, startup_timeout: float = 60.0) -> Iterator[MoltGateway]:
+    """Start `python -m molt_desktop gateway --port 0` (our gateway, as a process) with
+    MOLT_DESKTOP_HOME=`state_dir` (its moltbot.json gets the token and fake model via
+    write_molt_config), wait for "gateway ready on ws://host:port" and a connect.challenge on that
+    port, and stop it (SIGTERM to its process group, then SIGKILL) on exit."""
+    state_dir = Path(state_dir)
+    write_molt_config(state_dir, token, model_base_url)
+    home = Path(home) if home is not None else state_dir.parent / "home-molt-gateway"
+    home.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while (log_path := state_dir.parent / f"molt-gateway-{n}.log").exists():
+        n += 1
+    env = {k: v for k, v in clean_env({}).items() if not k.startswith("MOLT_DESKTOP_")}
+    env.update({
+        "HOME": str(home),
+        "MOLT_DESKTOP_HOME": str(state_dir),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "PYTHONUNBUFFERED": "1",
+    })
+    argv = [sys.executable, "-m", "molt_desktop", "gateway", "--port", "0"]
+    started = time.monotonic()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, cwd=REPO_ROOT, start_new_session=True)
+    gateway = MoltGateway(port=0, token=token, state_dir=state_dir, home=home, log_path=log_path,
+                          process=proc, startup_seconds=0.0)
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"molt-desktop gateway exited with {proc.returncode}:\n{gateway.log_tail()}")
+            ready = _READY.search(gateway.log_tail(1 << 20))
+            if ready is not None:
+                gateway.port = int(ready.group(2))
+                frame = ws_challenge(gateway.port)
+                if frame is not None and frame.get("event") == "connect.challenge":
+                    break
+            if time.monotonic() - started > startup_timeout:
+                raise RuntimeError(f"molt-desktop gateway not ready within {startup_timeout:.0f}s:\n"
+                                   f"{gateway.log_tail()}")
+            time.sleep(0.1)
+        gateway.startup_seconds = time.monotonic() - started
+        yield gateway
+    finally:
+        _stop_process_group(proc)
+
+
+def poll_cli(call: Callable[[], CliResult], done: Callable[[CliResult], bool], *,
+             timeout: float = 45.0, interval: float = 0.5) -> CliResult:
+    """Repeat a CLI call until `done(result)` or `timeout` seconds passed; returns the last result
+    (check it with `done` again: the caller's assertion then shows what the CLI said)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = call()
+        if done(result) or time.monotonic() >= deadline:
+            return result
+        time.sleep(interval)
+
+
+def assistant_texts(history: Any) -> list[str]:
+    """The texts of the assistant messages in a `chat.history` payload."""
+    return [message_text(m) for m in (history or {}).get("messages", []) if m.get("role") == "assistant"]
+
+
+def message_text(message: Mapping[str, Any]) -> str:
+    """A transcript message's text: `content` is a string or a list of `{type:"text", text}`."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") for part in content or [] if isinstance(part, dict)
+                   and part.get("type") == "text")
