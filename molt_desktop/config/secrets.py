@@ -30,9 +30,8 @@ SERVICE = "molt-desktop"
 KEYRING_PREFIX = "keyring:"
 GATEWAY_TOKEN_NAME = "gateway.token"
 
-# Keys whose string values are secrets (OpenClaw's redaction set plus our suffix rule).
+# Keys whose string values are secrets, by name (see also the patterns below).
 SECRET_KEYS = frozenset({"token", "password", "apiKey", "secret"})
-SECRET_SUFFIXES = ("Token", "Password", "Key", "Secret")
 NOT_SECRET_KEYS = frozenset({"keyFile"})
 _ENV_REFERENCE = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*\}$")
 
@@ -58,11 +57,20 @@ class KeyringStatus:
     message: str
 
 
+# The patterns OpenClaw redacts (its sensitive-paths rules), so config.get hides exactly what
+# the real gateway hides: `*token`, `*password*`, `*secret*`, `*apiKey*`, encryption and private
+# keys, service accounts; never token counts or a password *file* path.
+_SECRET_PATTERN = re.compile(
+    r"(token$|password|secret|api.?key|encrypt.?key|private.?key|serviceaccount(?:ref)?$)", re.IGNORECASE
+)
+_NOT_SECRET_PATTERN = re.compile(r"(maxtokens|contexttokens|totaltokens|passwordfile)$", re.IGNORECASE)
+
+
 def is_secret_key(key: str) -> bool:
-    """Whether values under `key` are secrets (token, password, apiKey, secret, *Token, *Key...)."""
-    if key in NOT_SECRET_KEYS:
+    """Whether values under `key` are secrets (token, password, apiKey, secret, ...)."""
+    if key in NOT_SECRET_KEYS or _NOT_SECRET_PATTERN.search(key):
         return False
-    return key in SECRET_KEYS or key.endswith(SECRET_SUFFIXES)
+    return key in SECRET_KEYS or bool(_SECRET_PATTERN.search(key))
 
 
 def keyring_name(value: object) -> str | None:

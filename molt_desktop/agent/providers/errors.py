@@ -77,7 +77,7 @@ def classify(exc: BaseException, site: CallSite) -> ProviderError:
     if isinstance(exc, _loaded("APIStatusError")):
         return _from_status(getattr(exc, "status_code", None), getattr(exc, "body", None),
                             str(getattr(exc, "message", exc)), _headers(exc), site)
-    if isinstance(exc, (*_loaded("APITimeoutError", "TimeoutException"), TimeoutError)):
+    if isinstance(exc, (*_loaded("APITimeoutError", "TimeoutException"), TimeoutError)) and not _refused(exc):
         return _error(
             "timeout",
             f"{site.provider} did not answer within {site.timeout_s:g} s (timeout). The service may be "
@@ -235,6 +235,19 @@ def _kind_for(status: int | None, body_type: str, detail: str) -> ErrorKind:
     if status is None and "overloaded" in detail.lower():
         return "overloaded"
     return "unknown"
+
+
+def _refused(exc: BaseException) -> bool:
+    """A connect that failed at once (refused, unknown host) under a timeout error: the SDK's
+    aiohttp transport reports every failed connect as ConnectTimeout."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and not isinstance(current, TimeoutError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _connection_reason(exc: BaseException) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import openai
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.chat import ChatCompletion
 
 from molt_desktop.agent.providers.base import (
     ChatRequest,
@@ -75,6 +75,9 @@ class OpenAICompatProvider:
             api_key=api_key or "not-configured",
             max_retries=0,
             default_headers=dict(headers) if headers else None,
+            # The SDK's aiohttp transport (the gateway's own HTTP stack) instead of httpcore:
+            # about 1 ms less per request on the way to the first token.
+            http_client=openai.DefaultAioHttpClient(),
         )
 
     async def stream(self, req: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
@@ -94,24 +97,29 @@ class OpenAICompatProvider:
         usage = Usage()
         stop = "stop"
         try:
-            # The SDK's typed create() walks every message through its TypedDict transform
-            # (about 0.1 ms a message, on the path to the first token); the body here is plain
-            # JSON already, so it goes through the SDK's own post() with the same options.
+            # The SDK's typed create() walks every message through its TypedDict transform and
+            # builds a model object per chunk (about 0.1 ms a message and 0.3 ms a chunk, on the
+            # path to the first token). The body is plain JSON already, so it goes through the
+            # SDK's own post() (same auth, options and errors), and chunks stay plain dicts.
             response = await self._client.post(
                 "/chat/completions", body=params, cast_to=ChatCompletion, stream=True,
-                stream_cls=openai.AsyncStream[ChatCompletionChunk],
+                stream_cls=openai.AsyncStream[dict[str, Any]],
                 options={"timeout": req.timeout_s, "security": {"bearer_auth": True}},
             )
             async with response:
                 async for chunk in response:
-                    if chunk.usage is not None:
-                        usage = _usage(chunk.usage)
-                    for choice in chunk.choices or ():
-                        text = choice.delta.content if choice.delta is not None else None
-                        if text:
+                    if not isinstance(chunk, dict):
+                        continue
+                    if isinstance(chunk.get("usage"), dict):
+                        usage = _usage(chunk["usage"])
+                    for choice in chunk.get("choices") or ():
+                        delta = choice.get("delta") if isinstance(choice, dict) else None
+                        text = delta.get("content") if isinstance(delta, dict) else None
+                        if isinstance(text, str) and text:
                             yield TextDelta(text)
-                        if choice.finish_reason:
-                            stop = _FINISH_REASONS.get(choice.finish_reason, "stop")
+                        finish = choice.get("finish_reason") if isinstance(choice, dict) else None
+                        if finish:
+                            stop = _FINISH_REASONS.get(finish, "stop")
         except Exception as exc:  # every SDK/transport failure becomes a ProviderError
             raise classify(exc, site) from exc
         yield usage
@@ -121,15 +129,18 @@ class OpenAICompatProvider:
         await self._client.close()
 
 
-def _usage(reported: Any) -> Usage:
+def _usage(reported: dict[str, Any]) -> Usage:
     """OpenAI counts cached prompt tokens inside prompt_tokens; pi-ai (and so the transcript)
     counts them apart as cacheRead. DeepSeek reports them as prompt_cache_hit_tokens."""
-    prompt = int(getattr(reported, "prompt_tokens", 0) or 0)
-    output = int(getattr(reported, "completion_tokens", 0) or 0)
-    details = getattr(reported, "prompt_tokens_details", None)
-    cached = int(getattr(details, "cached_tokens", 0) or 0) if details is not None else 0
+    prompt = _int(reported.get("prompt_tokens"))
+    output = _int(reported.get("completion_tokens"))
+    details = reported.get("prompt_tokens_details")
+    cached = _int(details.get("cached_tokens")) if isinstance(details, dict) else 0
     if not cached:
-        extra = getattr(reported, "model_extra", None) or {}
-        cached = int(extra.get("prompt_cache_hit_tokens") or 0)
+        cached = _int(reported.get("prompt_cache_hit_tokens"))
     cached = min(cached, prompt)
     return Usage(input=prompt - cached, output=output, cache_read=cached)
+
+
+def _int(value: Any) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else 0

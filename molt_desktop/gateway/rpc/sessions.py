@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 # Entry fields too large or too internal for a list row (the real gateway leaves them out too).
 HIDDEN_ROW_FIELDS = frozenset({"skillsSnapshot", "sessionFile", "systemPromptReport", "compactionCount"})
+# What OpenClaw reports as `path` when sessions are not pinned to one store file.
+LIST_PATH = "(multiple)"
 _LIST_FILTERS = ("search", "label", "activeMinutes", "offset", "limit", "includeLastMessage",
                  "includeDerivedTitles")
 PATCHABLE = ("label", "displayName", "model", "modelProvider", "thinkingLevel", "verboseLevel",
@@ -33,12 +35,18 @@ def _not_found(key: str) -> GatewayError:
 
 
 def _row(key: str, entry: dict[str, Any]) -> dict[str, Any]:
-    chat_type = entry.get("chatType") or (entry.get("origin") or {}).get("chatType") or "direct"
-    row: dict[str, Any] = {"key": key, "kind": session_kind(key), "chatType": chat_type}
+    """A sessions.list row as OpenClaw 2026.1.29 builds it: the stored entry without its bulky
+    internals, plus `key`, `kind` and a `displayName` (stored name, else label, else origin's)."""
+    row: dict[str, Any] = {"key": key, "kind": session_kind(key)}
     row.update(entry)
-    row["key"], row["chatType"] = key, chat_type
+    row["key"] = key
     for name in HIDDEN_ROW_FIELDS.intersection(row):
         del row[name]
+    origin = entry.get("origin")
+    display = entry.get("displayName") or entry.get("label") or (
+        origin.get("label") if isinstance(origin, dict) else None)
+    if display:
+        row["displayName"] = display
     return row
 
 
@@ -97,7 +105,7 @@ async def sessions_list(ctx: RpcContext, params: dict[str, Any]) -> dict[str, An
     store = ctx.state.store
     agent_id = params.get("agentId") or DEFAULT_AGENT_ID
     defaults = session_defaults(ctx.state.runtime)
-    path = str(store.sessions_file(agent_id))
+    path = LIST_PATH
     if not any(params.get(name) for name in _LIST_FILTERS):
         # The whole list, as UIs and the CLI ask for it: encoded once per store snapshot.
         count, rows_text = await asyncio.to_thread(_sorted_rows.rows_json, store, agent_id)

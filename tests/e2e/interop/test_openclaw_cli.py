@@ -155,8 +155,6 @@ def test_config_get_then_patch_with_its_hash(cli: OpenClawCli, gateway: MoltGate
     assert missing.data["error"]["message"] == NO_HASH_MESSAGE
 
 
-@pytest.mark.xfail(strict=True, reason="gateway bug: config.get redacts session.mainKey (not a secret in "
-                   "OpenClaw: its patterns are token$, password, secret, api.?key, encrypt.?key, private.?key)")
 def test_config_get_does_not_redact_session_main_key(cli: OpenClawCli, gateway: MoltGateway) -> None:
     got = ok(call(cli, gateway, "config.get"))
     assert got["config"]["session"]["mainKey"] == "main"

@@ -229,9 +229,6 @@ def test_real_gateway_reads_the_real_state_as_ours_does(scenario: Scenario) -> N
         assert ours == real, key
 
 
-@pytest.mark.xfail(strict=True, reason="gateway difference: 2026.1.29's sessions.list derives displayName "
-                   "from label (entry.displayName ?? label ?? origin.label) and echoes chatType only when "
-                   "the entry stores it; ours omits displayName and adds chatType:\"direct\"")
 def test_session_entries_match_the_real_gateway_exactly(scenario: Scenario) -> None:
     for key in (AGENTPROBE, DESKTOP):
         assert scenario.ours.entry(key) == scenario.real.entry(key), key
