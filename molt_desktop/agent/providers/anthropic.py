@@ -81,9 +81,10 @@ class AnthropicProvider:
             api_key=api_key or "not-configured",
             max_retries=0,
             default_headers=dict(headers) if headers else None,
+            # The SDK's aiohttp transport (the gateway's own HTTP stack) instead of httpcore:
+            # about 1 ms less per request on the way to the first token.
+            http_client=anthropic.DefaultAioHttpClient(),
         )
-        # The SDK builds its resource objects lazily (tens of ms); do it now, off the first reply.
-        self._messages = self._client.messages
 
     async def stream(self, req: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         site = CallSite(self.name, req.model.id, self.base_url, req.timeout_s, self._has_key)
@@ -103,20 +104,29 @@ class AnthropicProvider:
         usage = {"input": 0, "output": 0, "cache_read": 0, "cache_write": 0}
         stop = "stop"
         try:
-            response = await self._messages.create(**params, timeout=req.timeout_s)
+            # Through the SDK's post() with its own options and errors, but with the events as
+            # plain dicts: the typed models cost a few tenths of a millisecond per event.
+            response = await self._client.post(
+                "/v1/messages", body=params, cast_to=anthropic.types.Message, stream=True,
+                stream_cls=anthropic.AsyncStream[dict[str, Any]], options={"timeout": req.timeout_s},
+            )
             async with response:
                 async for event in response:
-                    kind = event.type
+                    if not isinstance(event, dict):
+                        continue
+                    kind = event.get("type")
                     if kind == "content_block_delta":
-                        delta = event.delta
-                        if delta.type == "text_delta" and delta.text:
-                            yield TextDelta(delta.text)
+                        delta = event.get("delta") or {}
+                        text = delta.get("text")
+                        if delta.get("type") == "text_delta" and isinstance(text, str) and text:
+                            yield TextDelta(text)
                     elif kind == "message_start":
-                        _merge_usage(usage, event.message.usage)
+                        _merge_usage(usage, (event.get("message") or {}).get("usage"))
                     elif kind == "message_delta":
-                        _merge_usage(usage, event.usage)
-                        if event.delta.stop_reason:
-                            stop = _STOP_REASONS.get(event.delta.stop_reason, "stop")
+                        _merge_usage(usage, event.get("usage"))
+                        reason = (event.get("delta") or {}).get("stop_reason")
+                        if reason:
+                            stop = _STOP_REASONS.get(reason, "stop")
         except Exception as exc:  # every SDK/transport failure becomes a ProviderError
             raise classify(exc, site) from exc
         yield Usage(**usage)
@@ -133,6 +143,6 @@ def _merge_usage(usage: dict[str, int], reported: Any) -> None:
         return
     for key, attr in (("input", "input_tokens"), ("output", "output_tokens"),
                       ("cache_read", "cache_read_input_tokens"), ("cache_write", "cache_creation_input_tokens")):
-        value = getattr(reported, attr, None)
-        if isinstance(value, int):
+        value = reported.get(attr) if isinstance(reported, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
             usage[key] = value
