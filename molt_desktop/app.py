@@ -30,6 +30,7 @@ from molt_desktop.gateway.ratelimit import AuthRateLimiter
 from molt_desktop.gateway.server import GatewayServer
 from molt_desktop.gateway.state import GatewayState
 from molt_desktop.gateway.tokens import GatewayAuthResolver, has_secret
+from molt_desktop.i18n import _
 from molt_desktop.logs import get_logger
 from molt_desktop.sessions.store import SessionStore
 
@@ -78,10 +79,11 @@ def check_port_free(host: str, port: int) -> None:
         except OSError as exc:
             if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
                 raise StartupError(
-                    f"Port {port} on {host} is already in use (is another gateway running?). "
-                    f"Stop it, or start this one with --port <other port>."
+                    _("Port {port} on {host} is already in use (is another gateway running?). "
+                      "Stop it, or start this one with --port <other port>.").format(port=port, host=host)
                 ) from None
-            raise StartupError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            raise StartupError(_("Cannot listen on {host}:{port}: {error}").format(
+                host=host, port=port, error=exc.strerror or exc)) from None
 
 
 class Services:
@@ -122,9 +124,10 @@ class Services:
         # A token made up for this run only (no keyring) is known to nobody: it does not count.
         if not all(is_loopback_host(h) for h in hosts) and (not has_secret(auth) or self.auth_resolver.ephemeral):
             raise StartupError(
-                f"Refusing to listen on {bind} without a gateway secret: anyone on the network could use it. "
-                "Set gateway.auth.token (or gateway.auth.mode \"password\" with gateway.auth.password) in "
-                f"{self.config.path}, or set MOLT_DESKTOP_GATEWAY_TOKEN, or use --bind loopback."
+                _("Refusing to listen on {bind} without a gateway secret: anyone on the network could use it. "
+                  "Set gateway.auth.token (or gateway.auth.mode \"password\" with gateway.auth.password) in "
+                  "{path}, or set MOLT_DESKTOP_GATEWAY_TOKEN, or use --bind loopback.").format(
+                    bind=bind, path=self.config.path)
             )
         for warning in self.auth_resolver.warnings:
             log.warning("%s", warning)
@@ -195,7 +198,7 @@ async def run_headless(state_dir: Path, options: GatewayOptions) -> int:
     try:
         services = Services(state_dir, options)
     except ConfigError as exc:
-        log.error("Cannot start: the config is invalid: %s", exc)
+        log.error("%s", _("Cannot start: the config is invalid: {error}").format(error=exc))
         return 1
     try:
         await services.start()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from molt_desktop import paths
+from molt_desktop.i18n import _
 from molt_desktop.version import __version__
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -24,48 +25,48 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="molt-desktop",
-        description="A desktop tray app with an embedded OpenClaw-compatible AI gateway. "
-        "Without a command it starts the desktop app (or, without a display, the headless gateway).",
+        description=_("A desktop tray app with an embedded OpenClaw-compatible AI gateway. "
+                      "Without a command it starts the desktop app (or, without a display, the headless gateway)."),
     )
     parser.add_argument("--version", action="version", version=f"molt-desktop {__version__}")
-    parser.add_argument("--verbose", "-v", action="store_true", help="log debug details")
+    parser.add_argument("--verbose", "-v", action="store_true", help=_("log debug details"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    gw = sub.add_parser("gateway", help="run the gateway without a UI (servers, CI)")
-    gw.add_argument("--port", type=int, help="port to listen on (default: gateway.port, 18789)")
-    gw.add_argument("--bind", help='"loopback" (default), "lan", or an IP address')
-    gw.add_argument("--verbose", "-v", action="store_true", help="log debug details")
+    gw = sub.add_parser("gateway", help=_("run the gateway without a UI (servers, CI)"))
+    gw.add_argument("--port", type=int, help=_("port to listen on (default: gateway.port, 18789)"))
+    gw.add_argument("--bind", help=_('"loopback" (default), "lan", or an IP address'))
+    gw.add_argument("--verbose", "-v", action="store_true", help=_("log debug details"))
 
-    call = sub.add_parser("call", help="call a gateway method (like `openclaw gateway call`)")
-    call.add_argument("method", help="method name, e.g. health, sessions.list, chat.send")
-    call.add_argument("--params", default="{}", help="method params as a JSON object")
-    call.add_argument("--url", help="gateway URL (default: ws://127.0.0.1:<gateway.port>)")
-    call.add_argument("--token", help="gateway token (default: from the config or the keyring)")
-    call.add_argument("--password", help="gateway password (password auth mode)")
-    call.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (default 30)")
-    call.add_argument("--json", action="store_true", help="print the result as JSON only")
-    call.add_argument("--expect-final", action="store_true", help="wait for the final result (agent)")
+    call = sub.add_parser("call", help=_("call a gateway method (like `openclaw gateway call`)"))
+    call.add_argument("method", help=_("method name, e.g. health, sessions.list, chat.send"))
+    call.add_argument("--params", default="{}", help=_("method params as a JSON object"))
+    call.add_argument("--url", help=_("gateway URL (default: ws://127.0.0.1:<gateway.port>)"))
+    call.add_argument("--token", help=_("gateway token (default: from the config or the keyring)"))
+    call.add_argument("--password", help=_("gateway password (password auth mode)"))
+    call.add_argument("--timeout", type=float, default=30.0, help=_("seconds to wait (default 30)"))
+    call.add_argument("--json", action="store_true", help=_("print the result as JSON only"))
+    call.add_argument("--expect-final", action="store_true", help=_("wait for the final result (agent)"))
 
-    ses = sub.add_parser("sessions", help="list sessions in the state dir")
-    ses.add_argument("--json", action="store_true", help="print JSON")
-    ses.add_argument("--search", help="full-text search in titles and messages")
-    ses.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    ses = sub.add_parser("sessions", help=_("list sessions in the state dir"))
+    ses.add_argument("--json", action="store_true", help=_("print JSON"))
+    ses.add_argument("--search", help=_("full-text search in titles and messages"))
+    ses.add_argument("--limit", type=int, default=50, help=_("at most this many (default 50)"))
 
-    dev = sub.add_parser("devices", help="list, approve or reject paired devices")
+    dev = sub.add_parser("devices", help=_("list, approve or reject paired devices"))
     dev_sub = dev.add_subparsers(dest="devices_command", metavar="ACTION", required=True)
-    dev_list = dev_sub.add_parser("list", help="pending requests and paired devices")
-    dev_list.add_argument("--json", action="store_true", help="print JSON")
-    dev_approve = dev_sub.add_parser("approve", help="approve a pending pairing request")
+    dev_list = dev_sub.add_parser("list", help=_("pending requests and paired devices"))
+    dev_list.add_argument("--json", action="store_true", help=_("print JSON"))
+    dev_approve = dev_sub.add_parser("approve", help=_("approve a pending pairing request"))
     dev_approve.add_argument("request_id", metavar="ID")
-    dev_reject = dev_sub.add_parser("reject", help="reject a pending pairing request")
+    dev_reject = dev_sub.add_parser("reject", help=_("reject a pending pairing request"))
     dev_reject.add_argument("request_id", metavar="ID")
 
-    imp = sub.add_parser("import", help="import a ~/.clawdbot, ~/.moltbot or ~/.openclaw state dir")
+    imp = sub.add_parser("import", help=_("import a ~/.clawdbot, ~/.moltbot or ~/.openclaw state dir"))
     imp.add_argument("source", metavar="DIR", type=Path)
-    imp.add_argument("--json", action="store_true", help="print the report as JSON")
+    imp.add_argument("--json", action="store_true", help=_("print the report as JSON"))
 
-    doc = sub.add_parser("doctor", help="check the setup and say how to fix what is wrong")
-    doc.add_argument("--json", action="store_true", help="print the findings as JSON")
+    doc = sub.add_parser("doctor", help=_("check the setup and say how to fix what is wrong"))
+    doc.add_argument("--json", action="store_true", help=_("print the findings as JSON"))
     return parser
 
 
@@ -116,13 +117,13 @@ def _run_app(state: Path) -> int:
     from molt_desktop.app import GatewayOptions, run_headless
 
     if not _has_display():
-        print("No display found: running the headless gateway (Ctrl+C to stop).", file=sys.stderr)
+        print(_("No display found: running the headless gateway (Ctrl+C to stop)."), file=sys.stderr)
         return asyncio.run(run_headless(state, GatewayOptions()))
     try:
         from molt_desktop.ui.qt_app import run_desktop  # type: ignore[import-not-found]
     except ImportError:
-        print("The desktop UI is not available in this installation: running the headless gateway "
-              "(Ctrl+C to stop).", file=sys.stderr)
+        print(_("The desktop UI is not available in this installation: running the headless gateway "
+                "(Ctrl+C to stop)."), file=sys.stderr)
         return asyncio.run(run_headless(state, GatewayOptions()))
     return int(run_desktop(state))
 
@@ -131,7 +132,8 @@ def _run_gateway(state: Path, args: argparse.Namespace) -> int:
     from molt_desktop.app import GatewayOptions, run_headless
 
     if args.port is not None and not (0 <= args.port <= 65535):
-        print(f"molt-desktop gateway: --port {args.port} is not a port number (0-65535)", file=sys.stderr)
+        print(_("molt-desktop gateway: --port {port} is not a port number (0-65535)").format(port=args.port),
+              file=sys.stderr)
         return EXIT_USAGE
     return asyncio.run(run_headless(state, GatewayOptions(port=args.port, bind=args.bind)))
 
@@ -144,10 +146,10 @@ def _call(state: Path, args: argparse.Namespace) -> int:
     try:
         params = json.loads(args.params)
     except ValueError as exc:
-        print(f"molt-desktop call: --params is not valid JSON: {exc}", file=sys.stderr)
+        print(_("molt-desktop call: --params is not valid JSON: {error}").format(error=exc), file=sys.stderr)
         return EXIT_USAGE
     if not isinstance(params, dict):
-        print("molt-desktop call: --params must be a JSON object", file=sys.stderr)
+        print(_("molt-desktop call: --params must be a JSON object"), file=sys.stderr)
         return EXIT_USAGE
     from molt_desktop.client.connection import GatewayCallError, GatewayUnreachable
     from molt_desktop.client.local import call_local_gateway
@@ -159,10 +161,10 @@ def _call(state: Path, args: argparse.Namespace) -> int:
     except GatewayCallError as exc:
         if args.json:
             _print_json({"ok": False, "error": {"code": exc.code, "message": exc.message, "details": exc.details}})
-        print(f"Gateway error: {exc.code}: {exc.message}", file=sys.stderr)
+        print(_("Gateway error: {code}: {message}").format(code=exc.code, message=exc.message), file=sys.stderr)
         return EXIT_FAIL
     except (GatewayUnreachable, asyncio.TimeoutError) as exc:
-        print(f"Gateway call failed: {exc or 'timed out'}", file=sys.stderr)
+        print(_("Gateway call failed: {error}").format(error=exc or _("timed out")), file=sys.stderr)
         return EXIT_FAIL
     if args.json or not isinstance(result, (str, int, float)):
         _print_json(result)
@@ -190,7 +192,7 @@ def _sessions(state: Path, args: argparse.Namespace) -> int:
                      "sessions": [{"key": k, **e} for k, e in items]})
         return EXIT_OK
     if not items:
-        print("No sessions." if not args.search else f"No session matches {args.search!r}.")
+        print(_("No sessions.") if not args.search else _("No session matches {search!r}.").format(search=args.search))
         return EXIT_OK
     from molt_desktop.clock import iso_from_ms
 
@@ -199,7 +201,7 @@ def _sessions(state: Path, args: argparse.Namespace) -> int:
         when = iso_from_ms(int(updated))[:16].replace("T", " ") if isinstance(updated, (int, float)) else "-"
         title = entry.get("label") or entry.get("displayName") or ""
         tokens = entry.get("totalTokens") or 0
-        print(f"{when}  {key:<40}  {tokens:>7} tok  {title}")
+        print(_("{when}  {key:<40}  {tokens:>7} tok  {title}").format(when=when, key=key, tokens=tokens, title=title))
     return EXIT_OK
 
 
@@ -214,24 +216,27 @@ def _devices(state: Path, args: argparse.Namespace) -> int:
             _print_json(listing)
             return EXIT_OK
         pending, paired = listing.get("pending", []), listing.get("paired", [])
-        print(f"Pending requests ({len(pending)}):")
+        print(_("Pending requests ({count}):").format(count=len(pending)))
         for req in pending:
-            print(f"  {req.get('requestId')}  device {str(req.get('deviceId'))[:16]}…  from {req.get('remoteIp', '?')}"
-                  f"  scopes {','.join(req.get('scopes') or [])}")
-        print(f"Paired devices ({len(paired)}):")
+            print("  " + _("{request}  device {device}…  from {ip}  scopes {scopes}").format(
+                request=req.get('requestId'), device=str(req.get('deviceId'))[:16], ip=req.get('remoteIp', '?'),
+                scopes=','.join(req.get('scopes') or [])))
+        print(_("Paired devices ({count}):").format(count=len(paired)))
         for dev in paired:
-            print(f"  {str(dev.get('deviceId'))[:16]}…  {dev.get('displayName') or dev.get('clientId') or ''}"
-                  f"  scopes {','.join(dev.get('scopes') or [])}")
+            print("  " + _("{device}…  {name}  scopes {scopes}").format(
+                device=str(dev.get('deviceId'))[:16], name=dev.get('displayName') or dev.get('clientId') or '',
+                scopes=','.join(dev.get('scopes') or [])))
         return EXIT_OK
     try:
         if action == "approve":
             device = store.approve(args.request_id)
-            print(f"Approved device {device.get('deviceId')}.")
+            print(_("Approved device {device}.").format(device=device.get('deviceId')))
         else:
             store.reject(args.request_id)
-            print(f"Rejected request {args.request_id}.")
+            print(_("Rejected request {request}.").format(request=args.request_id))
     except KeyError:
-        print(f"No pending pairing request {args.request_id!r}. See `molt-desktop devices list`.", file=sys.stderr)
+        print(_("No pending pairing request {request!r}. See `molt-desktop devices list`.").format(
+            request=args.request_id), file=sys.stderr)
         return EXIT_FAIL
     return EXIT_OK
 

@@ -22,6 +22,7 @@ from molt_desktop import paths
 from molt_desktop.config.load import ConfigError, LoadedConfig, find_plaintext_secrets, load_config
 from molt_desktop.config.secrets import SecretStoreUnavailable, keyring_status, resolve_secret
 from molt_desktop.gateway.tokens import GatewayAuthResolver
+from molt_desktop.i18n import _
 
 MIN_PASSWORD = 12
 MIN_TOKEN = 32
@@ -43,16 +44,18 @@ def _config_findings(state: Path) -> tuple[list[Finding], LoadedConfig | None]:
     try:
         loaded = load_config(path)
     except ConfigError as exc:
-        return [Finding("config", "error", f"The config is invalid: {exc}",
-                        f"Edit {path} and fix the key named above (the running gateway keeps its last good config).")], None
+        return [Finding("config", "error", _("The config is invalid: {error}").format(error=exc),
+                        _("Edit {path} and fix the key named above (the running gateway keeps its last good config).")
+                        .format(path=path))], None
     if not loaded.exists:
-        return [Finding("config", "ok", f"No config file yet ({path}); defaults are used.")], loaded
-    findings = [Finding("config", "ok", f"The config is valid ({path}).")]
+        return [Finding("config", "ok", _("No config file yet ({path}); defaults are used.").format(path=path))], loaded
+    findings = [Finding("config", "ok", _("The config is valid ({path}).").format(path=path))]
     for key_path in find_plaintext_secrets(loaded.parsed):
         findings.append(Finding(
-            "secrets", "warning", f"{key_path} holds a secret in plain text in {path.name}.",
-            f"Move it to the OS keyring: store it under a name (e.g. with the settings dialog) and set "
-            f"{key_path} to \"keyring:<name>\"."))
+            "secrets", "warning",
+            _("{key} holds a secret in plain text in {file}.").format(key=key_path, file=path.name),
+            _("Move it to the OS keyring: store it under a name (e.g. with the settings dialog) and set "
+              "{key} to \"keyring:<name>\".").format(key=key_path)))
     return findings, loaded
 
 
@@ -62,25 +65,30 @@ def _auth_findings(loaded: LoadedConfig) -> list[Finding]:
     auth_cfg = loaded.config.gateway.auth
     mode = str(auth_cfg.mode or "token")
     if mode == "none":
-        return [Finding("auth", "error", "gateway.auth.mode is \"none\": anyone who reaches the port controls the gateway.",
-                        "Set gateway.auth.mode to \"token\" (a token is generated for you) or \"password\".")]
+        return [Finding("auth", "error",
+                        _("gateway.auth.mode is \"none\": anyone who reaches the port controls the gateway."),
+                        _("Set gateway.auth.mode to \"token\" (a token is generated for you) or \"password\"."))]
     auth = GatewayAuthResolver(ConfigManager(loaded.path), generate=False).resolve()
     if mode == "password":
         if not auth.password:
-            return [Finding("auth", "error", "gateway.auth.mode is \"password\" but no password is set.",
-                            "Set gateway.auth.password (preferably \"keyring:gateway.password\").")]
+            return [Finding("auth", "error", _("gateway.auth.mode is \"password\" but no password is set."),
+                            _("Set gateway.auth.password (preferably \"keyring:gateway.password\")."))]
         if len(auth.password) < MIN_PASSWORD:
-            return [Finding("auth", "warning", f"The gateway password is short ({len(auth.password)} characters).",
-                            f"Use a password of at least {MIN_PASSWORD} characters.")]
-        return [Finding("auth", "ok", "Password authentication is configured.")]
+            return [Finding("auth", "warning", _("The gateway password is short ({length} characters).").format(
+                                length=len(auth.password)),
+                            _("Use a password of at least {minimum} characters.").format(minimum=MIN_PASSWORD))]
+        return [Finding("auth", "ok", _("Password authentication is configured."))]
     if not auth.token:
-        return [Finding("auth", "warning", "No gateway token yet.",
-                        "Start the gateway once (it generates one and keeps it in the keyring), or set gateway.auth.token.")]
+        return [Finding("auth", "warning", _("No gateway token yet."),
+                        _("Start the gateway once (it generates one and keeps it in the keyring), "
+                          "or set gateway.auth.token."))]
     if len(auth.token) < MIN_TOKEN:
-        return [Finding("auth", "warning", f"The gateway token is short ({len(auth.token)} characters).",
-                        f"Use a random token of at least {MIN_TOKEN} characters, e.g. from "
-                        "`python -c \"import secrets; print(secrets.token_urlsafe(32))\"`.")]
-    return [Finding("auth", "ok", "Token authentication is configured.")]
+        return [Finding("auth", "warning", _("The gateway token is short ({length} characters).").format(
+                            length=len(auth.token)),
+                        _("Use a random token of at least {minimum} characters, e.g. from {command}.").format(
+                            minimum=MIN_TOKEN,
+                            command="`python -c \"import secrets; print(secrets.token_urlsafe(32))\"`"))]
+    return [Finding("auth", "ok", _("Token authentication is configured."))]
 
 
 def _port_finding(loaded: LoadedConfig) -> Finding:
@@ -89,9 +97,10 @@ def _port_finding(loaded: LoadedConfig) -> Finding:
         sock.settimeout(0.5)
         in_use = sock.connect_ex(("127.0.0.1", port)) == 0
     if in_use:
-        return Finding("port", "warning", f"Port {port} is in use (a gateway may already be running).",
-                       "If it is not this app's gateway, stop the other program or change gateway.port.")
-    return Finding("port", "ok", f"Port {port} is free.")
+        return Finding("port", "warning",
+                       _("Port {port} is in use (a gateway may already be running).").format(port=port),
+                       _("If it is not this app's gateway, stop the other program or change gateway.port."))
+    return Finding("port", "ok", _("Port {port} is free.").format(port=port))
 
 
 def _resource_findings(state: Path) -> list[Finding]:
@@ -99,65 +108,74 @@ def _resource_findings(state: Path) -> list[Finding]:
     memory = psutil.virtual_memory()
     if memory.total and memory.available / memory.total < LOW_MEMORY_RATIO:
         findings.append(Finding("memory", "warning",
-                                f"Low memory: {memory.available // 2**20} MB free of {memory.total // 2**20} MB.",
-                                "Close other programs or add memory; the gateway needs about 100 MB."))
+                                _("Low memory: {free} MB free of {total} MB.").format(
+                                    free=memory.available // 2**20, total=memory.total // 2**20),
+                                _("Close other programs or add memory; the gateway needs about 100 MB.")))
     else:
-        findings.append(Finding("memory", "ok", f"{memory.available // 2**20} MB of memory available."))
+        findings.append(Finding("memory", "ok", _("{free} MB of memory available.").format(
+            free=memory.available // 2**20)))
     probe = state if state.exists() else state.parent
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
     free = shutil.disk_usage(probe).free
     if free < LOW_DISK_BYTES:
-        findings.append(Finding("disk", "warning", f"Low disk space: {free // 2**20} MB free for {state}.",
-                                "Free some space: transcripts are appended to and need room to grow."))
+        findings.append(Finding("disk", "warning", _("Low disk space: {free} MB free for {path}.").format(
+                                    free=free // 2**20, path=state),
+                                _("Free some space: transcripts are appended to and need room to grow.")))
     else:
-        findings.append(Finding("disk", "ok", f"{free // 2**30} GB free for the state dir."))
+        findings.append(Finding("disk", "ok", _("{free} GB free for the state dir.").format(free=free // 2**30)))
     return findings
 
 
 def _keyring_finding() -> Finding:
     status = keyring_status()
     if not status.available:
-        return Finding("keyring", "warning", f"No OS keyring backend: {status.message}",
-                       "Install and unlock a keyring (Windows Credential Manager, macOS Keychain, Secret Service on "
-                       "Linux), or give secrets through the config file or environment variables.")
+        return Finding("keyring", "warning", _("No OS keyring backend: {reason}").format(reason=status.message),
+                       _("Install and unlock a keyring (Windows Credential Manager, macOS Keychain, Secret Service on "
+                         "Linux), or give secrets through the config file or environment variables."))
     if not status.secure:
-        return Finding("keyring", "warning", f"The keyring backend {status.backend} is not encrypted.",
-                       "Use a secure keyring backend for API keys and tokens.")
-    return Finding("keyring", "ok", f"Keyring backend: {status.backend}.")
+        return Finding("keyring", "warning", _("The keyring backend {backend} is not encrypted.").format(
+                           backend=status.backend),
+                       _("Use a secure keyring backend for API keys and tokens."))
+    return Finding("keyring", "ok", _("Keyring backend: {backend}.").format(backend=status.backend))
 
 
 async def _provider_findings(loaded: LoadedConfig) -> list[Finding]:
     providers = loaded.config.models.providers or {}
     if not providers:
-        return [Finding("providers", "warning", "No model provider is configured; chats cannot get replies.",
-                        "Add one under models.providers (Anthropic, or an OpenAI-compatible endpoint) and set "
-                        "agents.defaults.model.primary.")]
+        return [Finding("providers", "warning", _("No model provider is configured; chats cannot get replies."),
+                        _("Add one under models.providers (Anthropic, or an OpenAI-compatible endpoint) and set "
+                          "agents.defaults.model.primary."))]
     timeout = aiohttp.ClientTimeout(total=PROVIDER_TIMEOUT_S)
     findings: list[Finding] = []
     async with aiohttp.ClientSession(timeout=timeout) as session:
         for name, provider in providers.items():
             base = str(provider.baseUrl or "").rstrip("/")
             if not base:
-                findings.append(Finding(f"provider:{name}", "ok", f"Provider {name} uses its default endpoint."))
+                findings.append(Finding(f"provider:{name}", "ok",
+                                        _("Provider {name} uses its default endpoint.").format(name=name)))
                 continue
             try:
                 key = resolve_secret(provider.apiKey) if provider.apiKey else None
             except SecretStoreUnavailable:
                 key = None
             if not key:
-                findings.append(Finding(f"provider:{name}", "warning", f"Provider {name} has no API key.",
-                                        f"Set models.providers.{name}.apiKey (e.g. \"keyring:provider.{name}\")."))
+                findings.append(Finding(f"provider:{name}", "warning",
+                                        _("Provider {name} has no API key.").format(name=name),
+                                        _("Set models.providers.{name}.apiKey (e.g. \"keyring:provider.{name}\").")
+                                        .format(name=name)))
             try:
                 async with session.get(base + "/models", allow_redirects=False) as response:
                     status = response.status
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                findings.append(Finding(f"provider:{name}", "error", f"Provider {name} at {base} is not reachable: "
-                                        f"{exc.__class__.__name__}.",
-                                        "Check the network, the proxy settings and models.providers."
-                                        f"{name}.baseUrl."))
+                findings.append(Finding(f"provider:{name}", "error",
+                                        _("Provider {name} at {url} is not reachable: {error}.").format(
+                                            name=name, url=base, error=exc.__class__.__name__),
+                                        _("Check the network, the proxy settings and models.providers.{name}.baseUrl.")
+                                        .format(name=name)))
                 continue
-            findings.append(Finding(f"provider:{name}", "ok", f"Provider {name} at {base} answers (HTTP {status})."))
+            findings.append(Finding(f"provider:{name}", "ok", _("Provider {name} at {url} answers (HTTP {status}).")
+                                    .format(name=name, url=base, status=status)))
     return findings
 
 
@@ -179,10 +197,10 @@ def run_doctor(state: Path, *, as_json: bool = False) -> int:
     if as_json:
         print(json.dumps({"ok": not failed, "findings": [asdict(f) for f in findings]}, indent=2, ensure_ascii=False))
     else:
-        marks = {"ok": "ok  ", "warning": "WARN", "error": "FAIL"}
+        marks = {"ok": _("ok  "), "warning": _("WARN"), "error": _("FAIL")}
         for f in findings:
             print(f"[{marks.get(f.level, f.level)}] {f.message}")
             if f.fix and f.level != "ok":
-                print(f"       fix: {f.fix}")
-        print("\nAll good." if not failed else "\nSome checks failed; see the fixes above.", file=sys.stderr)
+                print("       " + _("fix: {fix}").format(fix=f.fix))
+        print("\n" + (_("All good.") if not failed else _("Some checks failed; see the fixes above.")), file=sys.stderr)
     return 1 if failed else 0

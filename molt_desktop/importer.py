@@ -19,6 +19,7 @@ from molt_desktop import paths
 from molt_desktop.config.load import ConfigError, find_plaintext_secrets, load_config, merge_patch, write_config
 from molt_desktop.config.secrets import SecretStoreUnavailable, set_secret
 from molt_desktop.fileio import atomic_write, ensure_private_dir
+from molt_desktop.i18n import _
 
 CONFIG_NAMES = ("openclaw.json", "moltbot.json", "clawdbot.json")
 
@@ -70,13 +71,13 @@ def _set(tree: dict[str, Any], key_path: str, value: Any) -> None:
 def _convert_config(source: Path, state: Path, report: ImportReport) -> None:
     config_file = next((source / name for name in CONFIG_NAMES if (source / name).exists()), None)
     if config_file is None:
-        report.warnings.append("no config file found in the source; only sessions were imported")
+        report.warnings.append(_("no config file found in the source; only sessions were imported"))
         return
     report.config_source = str(config_file)
     try:
         loaded = load_config(config_file)
     except ConfigError as exc:
-        raise ImportFailed(f"cannot read the source config: {exc}") from exc
+        raise ImportFailed(_("cannot read the source config: {error}").format(error=exc)) from exc
     converted = json.loads(json.dumps(loaded.parsed))
     converted.pop("meta", None)
     for key_path in find_plaintext_secrets(converted):
@@ -92,15 +93,15 @@ def _convert_config(source: Path, state: Path, report: ImportReport) -> None:
         _set(converted, key_path, f"keyring:{name}")
         report.secrets_moved.append(key_path)
     if report.secrets_left:
-        report.warnings.append("no OS keyring: secrets were kept in the config as they were ("
-                               + ", ".join(report.secrets_left) + ")")
+        report.warnings.append(_("no OS keyring: secrets were kept in the config as they were ({keys})").format(
+            keys=", ".join(report.secrets_left)))
     target = paths.config_path(state)
     existing: dict[str, Any] = {}
     if target.exists():
         try:
             existing = load_config(target).parsed
         except ConfigError as exc:
-            raise ImportFailed(f"the existing config is invalid, fix it first: {exc}") from exc
+            raise ImportFailed(_("the existing config is invalid, fix it first: {error}").format(error=exc)) from exc
     merged = merge_patch(converted, existing)  # what is already configured here wins
     write_config(target, merged)
     load_config(target)  # the result must load; raises ConfigError otherwise
@@ -113,10 +114,10 @@ def _import_agent_sessions(src_dir: Path, dst_dir: Path, report: ImportReport) -
     try:
         src_entries = json.loads(src_index.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        report.warnings.append(f"skipped {src_index}: {exc}")
+        report.warnings.append(_("skipped {path}: {error}").format(path=src_index, error=exc))
         return
     if not isinstance(src_entries, dict):
-        report.warnings.append(f"skipped {src_index}: not an object")
+        report.warnings.append(_("skipped {path}: not an object").format(path=src_index))
         return
     ensure_private_dir(dst_dir)
     dst_index = dst_dir / "sessions.json"
@@ -144,11 +145,12 @@ def _import_agent_sessions(src_dir: Path, dst_dir: Path, report: ImportReport) -
 def import_state_dir(source: Path, state: Path) -> ImportReport:
     source = source.expanduser()
     if not source.is_dir():
-        raise ImportFailed(f"{source} is not a directory")
+        raise ImportFailed(_("{path} is not a directory").format(path=source))
     report = ImportReport(source=str(source))
     agents = source / "agents"
     if not agents.is_dir():
-        raise ImportFailed(f"{source} has no agents/ folder: is it a ~/.clawdbot, ~/.moltbot or ~/.openclaw dir?")
+        raise ImportFailed(_("{path} has no agents/ folder: is it a ~/.clawdbot, ~/.moltbot or ~/.openclaw dir?")
+                           .format(path=source))
     _convert_config(source, state, report)
     for agent_dir in sorted(p for p in agents.iterdir() if p.is_dir()):
         _import_agent_sessions(agent_dir / "sessions", paths.sessions_dir(state, agent_dir.name), report)
@@ -159,18 +161,20 @@ def run_import(source: Path, state: Path, *, as_json: bool = False) -> int:
     try:
         report = import_state_dir(source, state)
     except (ImportFailed, ConfigError, OSError) as exc:
-        print(f"Import failed: {exc}", file=sys.stderr)
+        print(_("Import failed: {error}").format(error=exc), file=sys.stderr)
         return 1
     if as_json:
         print(json.dumps(asdict(report), indent=2, ensure_ascii=False))
         return 0
-    print(f"Imported from {report.source}:")
-    print(f"  sessions: {report.sessions_imported} imported, {len(report.sessions_skipped)} already here")
-    print(f"  transcripts copied: {report.transcripts_copied}")
+    print(_("Imported from {source}:").format(source=report.source))
+    print("  " + _("sessions: {imported} imported, {skipped} already here").format(
+        imported=report.sessions_imported, skipped=len(report.sessions_skipped)))
+    print("  " + _("transcripts copied: {count}").format(count=report.transcripts_copied))
     if report.config_source:
-        print(f"  config: {report.config_source} -> {paths.config_path(state)}")
+        print("  " + _("config: {source} -> {target}").format(source=report.config_source,
+                                                           target=paths.config_path(state)))
     if report.secrets_moved:
-        print(f"  secrets moved to the OS keyring: {', '.join(report.secrets_moved)}")
+        print("  " + _("secrets moved to the OS keyring: {keys}").format(keys=", ".join(report.secrets_moved)))
     for warning in report.warnings:
-        print(f"  warning: {warning}")
+        print("  " + _("warning: {warning}").format(warning=warning))
     return 0

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from molt_desktop.config.secrets import SecretStoreUnavailable, get_secret, resolve_secret, set_secret
 from molt_desktop.gateway.auth import AuthConfig
+from molt_desktop.i18n import _
 from molt_desktop.logs import get_logger, register_secret
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class GatewayAuthResolver:
         if mode == "token" and token is None and self.generate:
             token = self._generate_token()
         if mode == "none":
-            self.warnings.append("gateway.auth.mode is \"none\": anyone who can reach the port can use the gateway.")
+            self.warnings.append(_("gateway.auth.mode is \"none\": anyone who can reach the port can use the gateway."))
         for value in (token, password):
             register_secret(value)
         return AuthConfig(mode=mode, token=token, password=password)  # type: ignore[arg-type]
@@ -107,10 +108,11 @@ class GatewayAuthResolver:
             set_secret(KEYRING_TOKEN, token)
         except SecretStoreUnavailable:
             self._ephemeral = token
-            self.warnings.append(
+            self.warnings.append(_(
                 "No OS keyring is available, so the generated gateway token lasts for this run only. "
                 "Set gateway.auth.token in the config or MOLT_DESKTOP_GATEWAY_TOKEN to keep one."
-            )
+            ))
             return token
-        log.info("generated a gateway token and stored it in the OS keyring (entry %s)", KEYRING_TOKEN)
+        log.info("%s", _("generated a gateway token and stored it in the OS keyring (entry {entry})").format(
+            entry=KEYRING_TOKEN))
         return token
