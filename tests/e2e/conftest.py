@@ -90,6 +90,7 @@ def clean_env(home: Path, *, keyring_backend: str = NO_KEYRING, **extra: str) ->
         "XDG_CACHE_HOME": str(xdg / "cache"),
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "MOLT_DESKTOP_LANG": "en",  # the tests read English messages, whatever the machine's locale
     })
     env.update(extra)
     return env

@@ -432,6 +432,7 @@ def run_molt_gateway(state_dir: Path, token: str, *, model_base_url: str | None 
         "HOME": str(home),
         "MOLT_DESKTOP_HOME": str(state_dir),
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "MOLT_DESKTOP_LANG": "en",
         "PYTHONUNBUFFERED": "1",
     })
     argv = [sys.executable, "-m", "molt_desktop", "gateway", "--port", "0"]
