@@ -13,6 +13,7 @@ import errno
 import ipaddress
 import os
 import signal
+import ssl
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,12 +159,29 @@ class Services:
         server_ref.append(self.gateway)
         self._config_unsubscribe = self.config.subscribe(self._config_changed)
         self._errors_unsubscribe = self.config.subscribe_errors(self._config_error)
-        await self.gateway.start(hosts, port)
+        await self.gateway.start(hosts, port, self._tls_context())
 
     def _config_changed(self, loaded: Any) -> None:
         """Runs on the loop thread for file edits and `config.patch` alike."""
         if self.gateway is not None:
             self.gateway.publish("config.changed", config_changed_payload(loaded))
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """`gateway.tls`: serve HTTPS/WSS with the configured certificate, or say what is wrong."""
+        tls = self.config.current.config.gateway.tls
+        if not tls.enabled:
+            return None
+        if not tls.certPath or not tls.keyPath:
+            raise StartupError(_("gateway.tls.enabled is true but gateway.tls.certPath or gateway.tls.keyPath is "
+                                 "missing: set both to PEM files, or turn TLS off."))
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            context.load_cert_chain(os.path.expanduser(tls.certPath), os.path.expanduser(tls.keyPath))
+        except (OSError, ssl.SSLError) as exc:
+            raise StartupError(_("Cannot load the TLS certificate ({cert}) and key ({key}): {error}. Check "
+                                 "gateway.tls.certPath and gateway.tls.keyPath.").format(
+                cert=tls.certPath, key=tls.keyPath, error=exc)) from None
+        return context
 
     def _config_error(self, error: Any) -> None:
         """An invalid edit (or its fix): clients see it in a fresh `health` event."""
@@ -213,7 +231,8 @@ async def run_headless(state_dir: Path, options: GatewayOptions) -> int:
             loop.add_signal_handler(sig, stop.set)
     host = services._hosts()[0]
     shown = "127.0.0.1" if host == "0.0.0.0" else host
-    log.info("gateway ready on ws://%s:%d (state dir %s)", shown, services.port, state_dir)
+    scheme = services.gateway.scheme if services.gateway is not None else "ws"
+    log.info("gateway ready on %s://%s:%d (state dir %s)", scheme, shown, services.port, state_dir)
     try:
         await stop.wait()
     finally:

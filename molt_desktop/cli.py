@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import sys
@@ -120,7 +121,8 @@ def _run_app(state: Path) -> int:
         print(_("No display found: running the headless gateway (Ctrl+C to stop)."), file=sys.stderr)
         return asyncio.run(run_headless(state, GatewayOptions()))
     try:
-        from molt_desktop.ui.qt_app import run_desktop  # type: ignore[import-not-found]
+        # The UI package imports Qt; the gateway and every other command run without it.
+        run_desktop = importlib.import_module("molt_desktop.ui.qt_app").run_desktop
     except ImportError:
         print(_("The desktop UI is not available in this installation: running the headless gateway "
                 "(Ctrl+C to stop)."), file=sys.stderr)

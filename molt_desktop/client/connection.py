@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import json
 import platform
+import ssl
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ class ClientOptions:
     min_protocol: int = 3
     max_protocol: int = 4
     connect_timeout: float = 10.0
+    # For wss://: an SSLContext that trusts the server (a self-signed gateway), else the system's.
+    ssl_context: ssl.SSLContext | None = None
 
 
 class GatewayConnection:
@@ -89,7 +92,8 @@ class GatewayConnection:
         self._session = aiohttp.ClientSession()
         try:
             self._ws = await self._session.ws_connect(opts.url, timeout=aiohttp.ClientWSTimeout(ws_close=5),
-                                                      max_msg_size=0, heartbeat=None)
+                                                      max_msg_size=0, heartbeat=None,
+                                                      ssl=opts.ssl_context if opts.ssl_context is not None else True)
             challenge = await asyncio.wait_for(self._ws.receive_json(), opts.connect_timeout)
             if challenge.get("event") != "connect.challenge":
                 raise GatewayUnreachable(f"{opts.url} did not send a connect challenge")

@@ -50,6 +50,7 @@ def add_routes(app: web.Application, state: GatewayState) -> None:
 @web.middleware
 async def _errors_as_json(request: web.Request, handler: Any) -> web.StreamResponse:
     state: GatewayState = request.app[HTTP_STATE]
+    response: web.StreamResponse
     try:
         response = await handler(request)
     except web.HTTPException as exc:

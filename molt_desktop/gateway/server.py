@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import ssl
 import uuid
 from typing import Any
 
@@ -77,6 +78,7 @@ class GatewayServer:
         self._runner: web.AppRunner | None = None
         self._stopping = False
         self._warmed = False
+        self.scheme = "ws"
         self.bound: list[tuple[str, int]] = []
         self.app = self._make_app()
 
@@ -90,22 +92,22 @@ class GatewayServer:
         http_routes.add_routes(app, self.state)
         return app
 
-    async def start(self, host: str | list[str], port: int) -> None:
+    async def start(self, host: str | list[str], port: int, ssl_context: ssl.SSLContext | None = None) -> None:
         self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         hosts = [host] if isinstance(host, str) else host
+        self.scheme = "wss" if ssl_context is not None else "ws"
         for h in hosts:
-            site = web.TCPSite(self._runner, h, port, reuse_address=True)
+            site = web.TCPSite(self._runner, h, port, reuse_address=True, ssl_context=ssl_context)
             await site.start()
             server = site._server  # the asyncio Server, for the real port when port=0
-            if server is not None and server.sockets:
-                for sock in server.sockets:
-                    addr = sock.getsockname()
-                    self.bound.append((addr[0], addr[1]))
+            for sock in getattr(server, "sockets", None) or ():
+                addr = sock.getsockname()
+                self.bound.append((addr[0], addr[1]))
             if port == 0 and self.bound:
                 port = self.bound[0][1]
         self._spawn(self._tick_loop(), "gateway-tick")
-        log.info("gateway listening on %s", ", ".join(f"{h}:{p}" for h, p in self.bound))
+        log.info("gateway listening on %s (%s)", ", ".join(f"{h}:{p}" for h, p in self.bound), self.scheme)
 
     @property
     def port(self) -> int:
@@ -239,11 +241,15 @@ class GatewayServer:
             auth_cfg = self.state.auth()
             # Pairing files are read and written here: keep that off the event loop.
             loop = asyncio.get_running_loop()
+
+            def pairing_event(event: str, payload: dict[str, Any]) -> None:
+                loop.call_soon_threadsafe(self.publish, event, payload)
+
             result = await asyncio.to_thread(
                 authenticate_connect, params, auth=auth_cfg, challenge_nonce=nonce, challenge_ts=challenge_ts,
                 remote_addr=conn.info.remote, is_loopback=conn.info.is_loopback,
                 pairing=self.state.pairing, limiter=self.state.limiter, now_ms=now_ms(),
-                on_event=lambda event, payload: loop.call_soon_threadsafe(self.publish, event, payload),
+                on_event=pairing_event,
             )
         except GatewayError as err:
             reason = str((err.details or {}).get("code", err.code)) if isinstance(err.details, dict) else err.code
