@@ -16,26 +16,26 @@ async def pair_list(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     return await asyncio.to_thread(ctx.state.pairing.list)
 
 
-async def pair_approve(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
-    request_id = params["requestId"]
+async def _resolve(ctx: RpcContext, request_id: str, decision: str) -> dict[str, Any]:
+    """Approve or reject a pending request, and tell the operators who can see pairing."""
+    action = ctx.state.pairing.approve if decision == "approved" else ctx.state.pairing.reject
     try:
-        device = await asyncio.to_thread(ctx.state.pairing.approve, request_id)
+        device = await asyncio.to_thread(action, request_id)
     except KeyError:
         raise GatewayError("INVALID_REQUEST", f"unknown pairing request: {request_id}") from None
     ctx.server.publish("device.pair.resolved", {"requestId": request_id, "deviceId": device.get("deviceId"),
-                                                "decision": "approved", "ts": now_ms()})
-    return {"requestId": request_id, "device": device}
+                                                "decision": decision, "ts": now_ms()})
+    return device
+
+
+async def pair_approve(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    device = await _resolve(ctx, params["requestId"], "approved")
+    return {"requestId": params["requestId"], "device": device}
 
 
 async def pair_reject(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
-    request_id = params["requestId"]
-    try:
-        rejected = await asyncio.to_thread(ctx.state.pairing.reject, request_id)
-    except KeyError:
-        raise GatewayError("INVALID_REQUEST", f"unknown pairing request: {request_id}") from None
-    ctx.server.publish("device.pair.resolved", {"requestId": request_id, "deviceId": rejected.get("deviceId"),
-                                                "decision": "rejected", "ts": now_ms()})
-    return {"requestId": request_id, "rejected": True}
+    await _resolve(ctx, params["requestId"], "rejected")
+    return {"requestId": params["requestId"], "rejected": True}
 
 
 HANDLERS: dict[str, Handler] = {
