@@ -24,7 +24,6 @@ from molt_desktop.agent.runtime import AgentRuntime
 from molt_desktop.config.load import ConfigError
 from molt_desktop.config.manager import ConfigManager, config_changed_payload
 from molt_desktop.config.secrets import resolve_secret
-from molt_desktop.gateway.auth import AuthConfig
 from molt_desktop.gateway.metrics import GatewayMetrics
 from molt_desktop.gateway.pairing import PairingStore
 from molt_desktop.gateway.ratelimit import AuthRateLimiter

@@ -109,6 +109,7 @@ class Run:
     attempt_started_at: int | None = None
     session_id: str | None = None
     user_stored: bool = False  # the user message is in the transcript
+    user_write: asyncio.Future[dict[str, Any] | None] | None = None  # storing it (runs with the request)
     finishing: bool = False  # writing its outcome: too late to abort
 
     def describe(self) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from molt_desktop.agent.context import (
     RunRequestError,
     build_context,
     parse_attachments,
-    user_message,
 )
 from molt_desktop.agent.events import Emit, RunEvents
 from molt_desktop.agent.providers.base import (
@@ -49,6 +48,7 @@ from molt_desktop.agent.runs import (
     SessionLanes,
 )
 from molt_desktop.agent.settings import AgentSettings
+from molt_desktop.agent.turns import THINKING_LEVELS, override_ref, read_turn, store_user_message
 from molt_desktop.clock import monotonic, now_ms
 from molt_desktop.logs import get_logger
 
@@ -58,9 +58,7 @@ log = get_logger("agent")
 
 IDEMPOTENCY_TTL_S = 300.0
 COALESCE_INTERVAL_S = 0.05
-HISTORY_LIMIT = 1000
 DEFAULT_WAIT_MS = 30_000
-THINKING_LEVELS = ("off", "minimal", "low", "medium", "high", "xhigh")
 
 
 class AgentUnavailableError(RuntimeError):
@@ -70,15 +68,6 @@ class AgentUnavailableError(RuntimeError):
 def agent_id_of(session_key: str) -> str:
     parts = session_key.split(":")
     return parts[1] if len(parts) >= 3 and parts[0] == "agent" and parts[1] else "main"
-
-
-def _override_ref(entry: dict[str, Any] | None) -> str | None:
-    """A per-session model chosen with sessions.patch (`providerOverride`/`modelOverride`)."""
-    if not entry or not isinstance(entry.get("modelOverride"), str) or not entry["modelOverride"]:
-        return None
-    provider = entry.get("providerOverride")
-    model = str(entry["modelOverride"])
-    return f"{provider}/{model}" if isinstance(provider, str) and provider else model
 
 
 class AgentRuntime:
@@ -315,7 +304,7 @@ class AgentRuntime:
         registry = self._registry()
         try:
             entry = await asyncio.to_thread(self._store.get, session_key)
-            chain = registry.model_chain(_override_ref(entry))
+            chain = registry.model_chain(override_ref(entry))
             model = registry.find_model(chain[0]) if chain else None
         except (ProviderError, ValueError, OSError):
             return  # the run itself reports what is wrong
@@ -398,10 +387,13 @@ class AgentRuntime:
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
+            await self._user_written(run, quiet=True)
             return await self._recorder.aborted(run, events, coalescer)
         except ProviderError as err:
+            await self._user_written(run, quiet=True)
             return await self._recorder.failed(run, events, coalescer, err)
         except Exception as exc:
+            await self._user_written(run, quiet=True)
             log.exception("run %s failed", run.run_id)
             if isinstance(exc, OSError):
                 message = f"Could not save the conversation: {exc}"
@@ -416,11 +408,12 @@ class AgentRuntime:
         registry = self._registry()
         run.registry = registry
         settings = self._settings()
-        # One trip to a worker thread for all the blocking preparation (keyring, files).
-        candidates, history, entry = await asyncio.to_thread(self._prepare, run, registry)
-        self._recorder.session_changed(run, entry, "user-message")
-        run.session_id = getattr(history, "session_id", None)
-        messages: list[dict[str, Any]] = list(getattr(history, "messages", []))
+        # One trip to a worker thread to read what the model needs (keyring, files); the user
+        # message is then written and fsynced while the request is on its way (see _user_written).
+        start = await asyncio.to_thread(read_turn, self._store, run, registry)
+        candidates, messages = start.candidates, start.messages
+        run.user_write = asyncio.ensure_future(asyncio.to_thread(store_user_message, self._store, run, start))
+        run.user_write.add_done_callback(lambda done: self._user_message_stored(run, done))
         events.status("starting_model")
         last_error: ProviderError | None = None
         for position, (provider, model) in enumerate(candidates):
@@ -443,36 +436,21 @@ class AgentRuntime:
                 last_error = err
         raise last_error or ProviderError("not_configured", no_provider_message())
 
-    def _prepare(
-        self, run: Run, registry: ProviderRegistry
-    ) -> tuple[list[tuple[Provider, ModelInfo]], Any, dict[str, Any] | None]:
-        """Blocking: resolve the model chain, create the session if new, store the user message,
-        read the history. Runs in a worker thread."""
-        entry = self._store.get(run.session_key)
-        chain = registry.model_chain(_override_ref(entry))
-        if not registry.has_providers() or not chain:
-            raise ProviderError("not_configured", no_provider_message())
-        candidates: list[tuple[Provider, ModelInfo]] = []
-        for position, ref in enumerate(chain):
-            try:
-                candidates.append(registry.resolve(ref))
-            except ProviderError as err:
-                if position == 0:
-                    raise
-                log.warning("fallback model %s skipped: %s", ref, err.message)
-        primary = candidates[0][1]
-        # The session's own level (sessions.patch thinkingLevel) is recorded in its transcript;
-        # chat.send's `thinking` applies to this one request only.
-        level = entry.get("thinkingLevel") if entry else None
-        session_level = level if isinstance(level, str) and level in THINKING_LEVELS else "off"
-        if run.thinking is None and session_level != "off":
-            run.thinking = session_level
-        self._store.ensure(run.session_key, provider=primary.provider, model=primary.id, model_api=primary.api,
-                           context_tokens=primary.context_window, thinking_level=session_level)
-        message_id = run.run_id if run.kind == "chat" else None
-        self._store.append_message(run.session_key, user_message(run.message, run.images, now_ms(), message_id))
-        run.user_stored = True
-        return candidates, self._store.history(run.session_key, HISTORY_LIMIT), self._store.get(run.session_key)
+    def _user_message_stored(self, run: Run, done: asyncio.Future[dict[str, Any] | None]) -> None:
+        if not done.cancelled() and done.exception() is None:
+            self._recorder.session_changed(run, done.result(), "user-message")
+
+    @staticmethod
+    async def _user_written(run: Run, *, quiet: bool = False) -> None:
+        """Wait until the user message is on disk: before the first reply text goes out and before
+        anything else of the run is stored. `quiet` swallows a failed write (the run is failing)."""
+        if run.user_write is None:
+            return
+        try:
+            await asyncio.shield(run.user_write)
+        except Exception:
+            if not quiet:
+                raise
 
     async def _attempt(
         self, run: Run, events: RunEvents, coalescer: DeltaCoalescer, provider: Provider, model: ModelInfo,
@@ -487,11 +465,14 @@ class AgentRuntime:
         async with contextlib.aclosing(provider.stream(request)) as stream:
             async for event in stream:
                 if isinstance(event, TextDelta):
+                    if not run.user_stored:
+                        await self._user_written(run)
                     coalescer.push(event.text)
                 elif isinstance(event, Usage):
                     usage = event
                 elif isinstance(event, Stop):
                     stop = event.reason
+        await self._user_written(run)
         coalescer.flush()
         if stop == "refusal":
             raise ProviderError("refusal", f"{model.ref} declined to answer this request (refusal).",

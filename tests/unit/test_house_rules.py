@@ -97,3 +97,11 @@ def test_module_docstrings() -> None:
     assert not missing
 
 
+
+
+def test_no_unused_imports_or_undefined_names() -> None:
+    pytest.importorskip("ruff", reason="ruff is in the test extras")
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "F", "--output-format", "concise",
+                             "molt_desktop", "tests", "bench", "scripts"],
+                            capture_output=True, text=True, timeout=300, cwd=PACKAGE.parent)
+    assert result.returncode == 0, result.stdout[-4000:]
