@@ -205,6 +205,8 @@ async def bench(turns: int) -> dict[str, Any]:
             client = Turns(port)
             await client.conn.connect()
             overheads: list[float] = []
+            to_model: list[float] = []
+            relay: list[float] = []
             rss_half = 0.0
             await control_fake(fake_port, chunks=10, delay=0.0, firstByteDelay=0.0)
             for i in range(turns):
@@ -214,6 +216,8 @@ async def bench(turns: int) -> dict[str, Any]:
                 ttfd = client.first_delta[run_id] - sent
                 fake_ttfb = last["firstByteAt"] - last["receivedAt"]
                 overheads.append((ttfd - fake_ttfb) * 1000)
+                to_model.append((last["receivedAt"] - sent) * 1000)
+                relay.append((client.first_delta[run_id] - last["firstByteAt"]) * 1000)
                 if i + 1 == turns // 2:
                     rss_half = rss_mb(proc.pid)
             results["rss_after_half_turns_mb"] = rss_half
@@ -221,6 +225,9 @@ async def bench(turns: int) -> dict[str, Any]:
             results["turns"] = turns
             results["ttfd_overhead_ms"] = {"p50": pct(overheads, 0.5), "p95": pct(overheads, 0.95),
                                            "max": max(overheads)}
+            # the two halves: chat.send until the model has the request, its first byte until
+            # the client has the first delta
+            results["ttfd_parts_ms"] = {"send_to_model_p50": pct(to_model, 0.5), "relay_p50": pct(relay, 0.5)}
 
             await control_fake(fake_port, chunks=2000, delay=0.0)
             started = time.monotonic()
@@ -300,6 +307,9 @@ def main() -> int:
           f"after {results['turns']} turns: {results['rss_after_turns_mb']:.1f} MB")
     print(f"time-to-first-delta overhead over the fake's first byte: p50 {oh['p50']:.2f} ms, p95 {oh['p95']:.2f} ms, "
           f"max {oh['max']:.2f} ms")
+    parts = results["ttfd_parts_ms"]
+    print(f"  of which chat.send -> model has the request: p50 {parts['send_to_model_p50']:.2f} ms; "
+          f"model's first byte -> client has the delta: p50 {parts['relay_p50']:.2f} ms")
     print(f"2,000-chunk reply: {big['seconds']:.3f} s, {big['delta_events']} delta events, {big['chars']} chars, "
           f"{big['state']}")
     print(f"20 clients x 5 turns: {cc['seconds']:.2f} s, {cc['errors']} errors {cc['first_errors'] or ''}")
