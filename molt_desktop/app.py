@@ -23,7 +23,6 @@ from molt_desktop import paths
 from molt_desktop.agent.runtime import AgentRuntime
 from molt_desktop.config.load import ConfigError
 from molt_desktop.config.manager import ConfigManager, config_changed_payload
-from molt_desktop.config.secrets import resolve_secret
 from molt_desktop.gateway.metrics import GatewayMetrics
 from molt_desktop.gateway.pairing import PairingStore
 from molt_desktop.gateway.ratelimit import AuthRateLimiter
@@ -239,4 +238,4 @@ async def run_headless(state_dir: Path, options: GatewayOptions) -> int:
     return 0
 
 
-__all__ = ["Services", "GatewayOptions", "StartupError", "run_headless", "resolve_secret"]
+__all__ = ["Services", "GatewayOptions", "StartupError", "run_headless"]

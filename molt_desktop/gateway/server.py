@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import json
 import ssl
 import uuid
 from typing import Any
@@ -392,8 +393,6 @@ def _as_gateway_error(exc: Exception) -> GatewayError:
 
 def _best_effort_id(data: Any) -> str:
     """The request id of a frame we could not accept, so the client can match the error."""
-    import json
-
     try:
         value = json.loads(data)
     except (ValueError, TypeError):
@@ -403,4 +402,4 @@ def _best_effort_id(data: Any) -> str:
     return "invalid"
 
 
-__all__ = ["GatewayServer", "STATE_KEY", "SERVER_KEY", "is_loopback_address", "dumps"]
+__all__ = ["GatewayServer", "STATE_KEY", "SERVER_KEY", "is_loopback_address"]
