@@ -201,6 +201,56 @@ async def sse_write(response: web.StreamResponse, record: RequestRecord, data: s
     return True
 
 
+async def open_request(request: web.Request) -> tuple[FakeBehavior, RequestRecord, Any]:
+    """Record a model request and wait out its first-byte delay: (behaviour, record, JSON body)."""
+    state = request.app[STATE]
+    record, body = await state.begin(request)
+    await sleep(state.behavior.first_byte_delay)
+    record.mark_first_byte()
+    return state.behavior, record, body
+
+
+async def open_stream(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    return response
+
+
+async def stream_pieces(
+    response: web.StreamResponse, record: RequestRecord, behavior: FakeBehavior, pieces: list[str],
+    frame: Callable[[str], str], error_frame: Callable[[int], str], default_fail_status: int,
+) -> bool:
+    """Write one `frame(piece)` per piece, `delay` apart; after `fail_after_chunks` pieces write
+    `error_frame(status)` instead. False when the stream ended early (error or client gone)."""
+    for index, piece in enumerate(pieces):
+        if index and behavior.delay:
+            await sleep(behavior.delay)
+        if behavior.fail_after_chunks is not None and index >= behavior.fail_after_chunks:
+            await sse_write(response, record, error_frame(behavior.fail_status or default_fail_status))
+            return False
+        record.mark_text()
+        if not await sse_write(response, record, frame(piece)):
+            return False
+    return True
+
+
+def fail_response(
+    record: RequestRecord, status: int, behavior: FakeBehavior, body: dict[str, Any], message: str | None = None
+) -> web.Response:
+    """The provider's error `body` (its `error.message` replaced by `message`, if given) with
+    `status` and, when the behaviour sets one, a retry-after header."""
+    if message:
+        body["error"]["message"] = message
+    headers = {"retry-after": f"{behavior.retry_after:g}"} if behavior.retry_after is not None else None
+    record.mark_done(status)
+    return web.json_response(body, status=status, headers=headers)
+
+
+def stream_done(record: RequestRecord, response: web.StreamResponse) -> web.StreamResponse:
+    record.mark_done(200)
+    return response
+
+
 async def _control(request: web.Request) -> web.Response:
     state = request.app[STATE]
     try:

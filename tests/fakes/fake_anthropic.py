@@ -15,14 +15,17 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.common import (
-    STATE,
     FakeBehavior,
     FakeState,
     RequestRecord,
     base_app,
+    fail_response,
+    open_request,
+    open_stream,
     presented_key,
-    sleep,
     sse_write,
+    stream_done,
+    stream_pieces,
     usage_for,
 )
 
@@ -67,11 +70,7 @@ def _event(name: str, data: dict[str, Any]) -> str:
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
-    state: FakeState = request.app[STATE]
-    behavior = state.behavior
-    record, body = await state.begin(request)
-    await sleep(behavior.first_byte_delay)
-    record.mark_first_byte()
+    behavior, record, body = await open_request(request)
     if behavior.api_key is not None and presented_key(request) != behavior.api_key:
         return _fail(record, 401, behavior)
     if "anthropic-version" not in request.headers:
@@ -94,8 +93,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
             "stop_sequence": None, "usage": {"input_tokens": prompt_tokens, "output_tokens": output_tokens},
         })
 
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
-    await response.prepare(request)
+    response = await open_stream(request)
     start = _event("message_start", {
         "type": "message_start",
         "message": {
@@ -108,18 +106,15 @@ async def messages(request: web.Request) -> web.StreamResponse:
     block = _event("content_block_start", {"type": "content_block_start", "index": 0,
                                            "content_block": {"type": "text", "text": ""}})
     if not await sse_write(response, record, start + block + _event("ping", {"type": "ping"})):
-        return _done(record, response)
-    for index, piece in enumerate(pieces):
-        if index and behavior.delay:
-            await sleep(behavior.delay)
-        if behavior.fail_after_chunks is not None and index >= behavior.fail_after_chunks:
-            status = behavior.fail_status or 529
-            await sse_write(response, record, _event("error", error_body(status, behavior)))
-            return _done(record, response)
-        record.mark_text()
-        delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}
-        if not await sse_write(response, record, _event("content_block_delta", delta)):
-            return _done(record, response)
+        return stream_done(record, response)
+    if not await stream_pieces(
+        response, record, behavior, pieces,
+        lambda piece: _event("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                     "delta": {"type": "text_delta", "text": piece}}),
+        lambda status: _event("error", error_body(status, behavior)),
+        529,
+    ):
+        return stream_done(record, response)
     tail = (
         _event("content_block_stop", {"type": "content_block_stop", "index": 0})
         + _event("message_delta", {"type": "message_delta",
@@ -128,21 +123,11 @@ async def messages(request: web.Request) -> web.StreamResponse:
         + _event("message_stop", {"type": "message_stop"})
     )
     await sse_write(response, record, tail)
-    return _done(record, response)
+    return stream_done(record, response)
 
 
 def _fail(record: RequestRecord, status: int, behavior: FakeBehavior, message: str | None = None) -> web.Response:
-    body = error_body(status, behavior)
-    if message:
-        body["error"]["message"] = message
-    headers = {"retry-after": f"{behavior.retry_after:g}"} if behavior.retry_after is not None else None
-    record.mark_done(status)
-    return web.json_response(body, status=status, headers=headers)
-
-
-def _done(record: RequestRecord, response: web.StreamResponse) -> web.StreamResponse:
-    record.mark_done(200)
-    return response
+    return fail_response(record, status, behavior, error_body(status, behavior), message)
 
 
 def make_app(state: FakeState) -> web.Application:

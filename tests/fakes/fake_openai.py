@@ -16,14 +16,17 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.common import (
-    STATE,
     FakeBehavior,
     FakeState,
     RequestRecord,
     base_app,
+    fail_response,
+    open_request,
+    open_stream,
     presented_key,
-    sleep,
     sse_write,
+    stream_done,
+    stream_pieces,
     usage_for,
 )
 
@@ -56,11 +59,7 @@ def _chunk(model: str, created: int, delta: dict[str, Any], finish: str | None) 
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
-    state: FakeState = request.app[STATE]
-    behavior = state.behavior
-    record, body = await state.begin(request)
-    await sleep(behavior.first_byte_delay)
-    record.mark_first_byte()
+    behavior, record, body = await open_request(request)
     if behavior.api_key is not None and presented_key(request) != behavior.api_key:
         return _fail(record, 401, behavior)
     if not isinstance(body, dict) or not isinstance(body.get("messages"), list) or not body.get("model"):
@@ -85,20 +84,16 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             "usage": usage,
         })
 
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
-    await response.prepare(request)
+    response = await open_stream(request)
     if not await sse_write(response, record, _chunk(model, created, {"role": "assistant", "content": ""}, None)):
-        return _done(record, response)
-    for index, piece in enumerate(pieces):
-        if index and behavior.delay:
-            await sleep(behavior.delay)
-        if behavior.fail_after_chunks is not None and index >= behavior.fail_after_chunks:
-            status = behavior.fail_status or 500
-            await sse_write(response, record, f"data: {json.dumps(error_body(status, behavior))}\n\n")
-            return _done(record, response)
-        record.mark_text()
-        if not await sse_write(response, record, _chunk(model, created, {"content": piece}, None)):
-            return _done(record, response)
+        return stream_done(record, response)
+    if not await stream_pieces(
+        response, record, behavior, pieces,
+        lambda piece: _chunk(model, created, {"content": piece}, None),
+        lambda status: f"data: {json.dumps(error_body(status, behavior))}\n\n",
+        500,
+    ):
+        return stream_done(record, response)
     tail = _chunk(model, created, {}, finish)
     options = body.get("stream_options")
     if isinstance(options, dict) and options.get("include_usage"):
@@ -106,7 +101,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
                        "model": model, "choices": [], "usage": usage}
         tail += f"data: {json.dumps(usage_chunk)}\n\n"
     await sse_write(response, record, tail + "data: [DONE]\n\n")
-    return _done(record, response)
+    return stream_done(record, response)
 
 
 async def models(request: web.Request) -> web.Response:
@@ -116,17 +111,7 @@ async def models(request: web.Request) -> web.Response:
 
 
 def _fail(record: RequestRecord, status: int, behavior: FakeBehavior, message: str | None = None) -> web.Response:
-    body = error_body(status, behavior)
-    if message:
-        body["error"]["message"] = message
-    headers = {"retry-after": f"{behavior.retry_after:g}"} if behavior.retry_after is not None else None
-    record.mark_done(status)
-    return web.json_response(body, status=status, headers=headers)
-
-
-def _done(record: RequestRecord, response: web.StreamResponse) -> web.StreamResponse:
-    record.mark_done(200)
-    return response
+    return fail_response(record, status, behavior, error_body(status, behavior), message)
 
 
 def make_app(state: FakeState) -> web.Application:
