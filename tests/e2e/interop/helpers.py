@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 INSTALL_SCRIPT = REPO_ROOT / "scripts" / "install-openclaw.sh"
@@ -280,8 +280,9 @@ def ws_challenge(port: int, timeout: float = 2.0) -> dict[str, Any] | None:
 
 
 @dataclass
-class RealGateway:
-    version: str
+class GatewayRun:
+    """A gateway process (ours or the real OpenClaw one) on 127.0.0.1, its output in `log_path`."""
+
     port: int
     token: str
     state_dir: Path
@@ -299,6 +300,47 @@ class RealGateway:
             return self.log_path.read_text(errors="replace")[-chars:]
         except OSError:
             return ""
+
+
+@dataclass(kw_only=True)
+class RealGateway(GatewayRun):
+    version: str
+
+
+_G = TypeVar("_G", bound=GatewayRun)
+
+
+def _launch(argv: list[str], env: dict[str, str], cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `argv` in its own session (so its process group can be stopped), output to `log_path`."""
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, cwd=cwd, start_new_session=True)
+
+
+def _sends_challenge(port: int) -> bool:
+    frame = ws_challenge(port)
+    return frame is not None and frame.get("event") == "connect.challenge"
+
+
+@contextlib.contextmanager
+def _supervised(gateway: _G, started: float, ready: Callable[[_G], bool], *, name: str, not_ready: str,
+                startup_timeout: float, interval: float) -> Iterator[_G]:
+    """Poll `ready(gateway)` every `interval` seconds until true (fail when the process exits or
+    `startup_timeout` passes), yield the gateway, and stop its process group on exit."""
+    proc = gateway.process
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{gateway.log_tail()}")
+            if ready(gateway):
+                break
+            if time.monotonic() - started > startup_timeout:
+                raise RuntimeError(f"{not_ready} within {startup_timeout:.0f}s:\n{gateway.log_tail()}")
+            time.sleep(interval)
+        gateway.startup_seconds = time.monotonic() - started
+        yield gateway
+    finally:
+        _stop_process_group(proc)
 
 
 def _stop_process_group(proc: subprocess.Popen[bytes], grace: float = 20.0) -> None:
@@ -334,26 +376,13 @@ def run_real_gateway(install: OpenClawInstall, version: str, state_dir: Path, po
     })
     argv = [str(install.node), str(install.entry(version)), "gateway", "--port", str(port), "--allow-unconfigured"]
     started = time.monotonic()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, cwd=home, start_new_session=True)
+    proc = _launch(argv, env, home, log_path)
     gateway = RealGateway(version=version, port=port, token=token, state_dir=state_dir, home=home,
                           log_path=log_path, process=proc, startup_seconds=0.0)
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"openclaw {version} gateway exited with {proc.returncode}:\n{gateway.log_tail()}")
-            frame = ws_challenge(port)
-            if frame is not None and frame.get("event") == "connect.challenge":
-                break
-            if time.monotonic() - started > startup_timeout:
-                raise RuntimeError(f"openclaw {version} gateway did not answer on {port} within "
-                                   f"{startup_timeout:.0f}s:\n{gateway.log_tail()}")
-            time.sleep(0.25)
-        gateway.startup_seconds = time.monotonic() - started
-        yield gateway
-    finally:
-        _stop_process_group(proc)
+    with _supervised(gateway, started, lambda g: _sends_challenge(g.port), name=f"openclaw {version} gateway",
+                     not_ready=f"openclaw {version} gateway did not answer on {port}",
+                     startup_timeout=startup_timeout, interval=0.25) as ready:
+        yield ready
 
 
 def copy_file_era_state(src: Path, dest: Path) -> Path:
@@ -393,24 +422,18 @@ def write_molt_config(state_dir: Path, token: str, model_base_url: str | None = 
 
 
 @dataclass
-class MoltGateway:
-    port: int
-    token: str
-    state_dir: Path
-    home: Path
-    log_path: Path
-    process: subprocess.Popen[bytes]
-    startup_seconds: float
+class MoltGateway(GatewayRun):
+    pass
 
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
 
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
+def _molt_ready(gateway: MoltGateway) -> bool:
+    """Our gateway logged "gateway ready on ws://host:port" (that port is then `gateway.port`)
+    and sends a connect.challenge there."""
+    ready = _READY.search(gateway.log_tail(1 << 20))
+    if ready is None:
+        return False
+    gateway.port = int(ready.group(2))
+    return _sends_challenge(gateway.port)
 
 
 @contextlib.contextmanager
@@ -437,29 +460,13 @@ def run_molt_gateway(state_dir: Path, token: str, *, model_base_url: str | None 
     })
     argv = [sys.executable, "-m", "molt_desktop", "gateway", "--port", "0"]
     started = time.monotonic()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, cwd=REPO_ROOT, start_new_session=True)
+    proc = _launch(argv, env, REPO_ROOT, log_path)
     gateway = MoltGateway(port=0, token=token, state_dir=state_dir, home=home, log_path=log_path,
                           process=proc, startup_seconds=0.0)
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"molt-desktop gateway exited with {proc.returncode}:\n{gateway.log_tail()}")
-            ready = _READY.search(gateway.log_tail(1 << 20))
-            if ready is not None:
-                gateway.port = int(ready.group(2))
-                frame = ws_challenge(gateway.port)
-                if frame is not None and frame.get("event") == "connect.challenge":
-                    break
-            if time.monotonic() - started > startup_timeout:
-                raise RuntimeError(f"molt-desktop gateway not ready within {startup_timeout:.0f}s:\n"
-                                   f"{gateway.log_tail()}")
-            time.sleep(0.1)
-        gateway.startup_seconds = time.monotonic() - started
-        yield gateway
-    finally:
-        _stop_process_group(proc)
+    with _supervised(gateway, started, _molt_ready, name="molt-desktop gateway",
+                     not_ready="molt-desktop gateway not ready", startup_timeout=startup_timeout,
+                     interval=0.1) as ready:
+        yield ready
 
 
 def poll_cli(call: Callable[[], CliResult], done: Callable[[CliResult], bool], *,
