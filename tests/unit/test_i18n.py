@@ -54,9 +54,15 @@ def test_every_msgid_in_the_package_is_translated_in_every_language() -> None:
         assert not problems, f"{lang}.po: run scripts/i18n_extract.py --update and translate: {problems}"
 
 
+def _without_locations(pot: str) -> str:
+    """A template without its `#:` source references, which move whenever code moves."""
+    return "\n".join(line for line in pot.splitlines() if not line.startswith("#: "))
+
+
 def test_the_template_is_up_to_date() -> None:
     messages, _errors = extractor.extract()
-    assert (LOCALE / "molt_desktop.pot").read_text(encoding="utf-8") == extractor.render_pot(messages), (
+    written = (LOCALE / "molt_desktop.pot").read_text(encoding="utf-8")
+    assert _without_locations(written) == _without_locations(extractor.render_pot(messages)), (
         "run scripts/i18n_extract.py")
 
 
