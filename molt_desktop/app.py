@@ -158,6 +158,10 @@ class Services:
         self._config_unsubscribe = self.config.subscribe(self._config_changed)
         self._errors_unsubscribe = self.config.subscribe_errors(self._config_error)
         await self.gateway.start(hosts, port, self._tls_context())
+        for problem in self.runtime.readiness_problems():
+            log.warning(_("Chats cannot get replies yet: {problem}. Add a provider under models.providers and "
+                          "set agents.defaults.model.primary in {path}.").format(problem=problem,
+                                                                                  path=self.config.path))
 
     def _config_changed(self, loaded: Any) -> None:
         """Runs on the loop thread for file edits and `config.patch` alike."""

@@ -6,20 +6,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 extras="${1:-}"
-python="${PYTHON:-}"
-if [ -z "$python" ]; then
-  for candidate in python3.13 python3.12 python3.11 python3; do
-    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-      python="$candidate"; break
-    fi
-  done
-fi
-if [ -z "$python" ]; then
-  echo "molt-desktop needs Python 3.11 or newer; none was found on PATH." >&2
-  exit 1
-fi
 
 if [ ! -x .venv/bin/python ]; then
+  python="${PYTHON:-}"
+  if [ -z "$python" ]; then
+    for candidate in python3 python3.13 python3.12 python3.11; do
+      # A version manager's shim may exist and still fail to run: try each one for real.
+      if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
+        python="$candidate"; break
+      fi
+    done
+  fi
+  if [ -z "$python" ]; then
+    echo "molt-desktop needs Python 3.11 or newer; none was found on PATH." >&2
+    exit 1
+  fi
   echo "Creating .venv with $python ..." >&2
   "$python" -m venv .venv
 fi
