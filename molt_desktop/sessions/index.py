@@ -322,3 +322,50 @@ class SearchIndex:
                 hits = {key: rowid for key, rowid in hits.items() if key in more}
         keys = sorted(hits, key=lambda k: hits[k], reverse=True)
         return keys[:limit] if limit is not None else keys
+
+
+class AgentIndexes:
+    """One SearchIndex per agent, opened on first search and kept up to date as the store
+    writes; a failing update marks the index stale (it is rebuilt), never fails the write."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.cache_dir = cache_dir
+        self._lock = threading.Lock()
+        self._indexes: dict[str, SearchIndex] = {}
+
+    def for_agent(self, agent_id: str) -> SearchIndex:
+        with self._lock:
+            index = self._indexes.get(agent_id)
+            if index is None:
+                index = self._indexes[agent_id] = SearchIndex(self.cache_dir / f"sessions-{agent_id}.sqlite")
+            return index
+
+    def notify(self, agent_id: str, method: str, *args: Any) -> None:
+        """Pass a change on to the agent's index if it is open (else it is refreshed on search)."""
+        with self._lock:
+            index = self._indexes.get(agent_id)
+        if index is None:
+            return
+        try:
+            getattr(index, method)(*args)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("search index update failed (it will be rebuilt): %s", exc)
+            index.mark_stale()
+
+    def search(self, store: StoreView, agent_id: str, query: str) -> list[str]:
+        """Matching keys, refreshing a stale index first and rebuilding a damaged one once."""
+        index = self.for_agent(agent_id)
+        try:
+            index.refresh(store, agent_id)
+            return index.search(query)
+        except sqlite3.DatabaseError as exc:
+            log.warning("search index %s is damaged (%s); rebuilding it", index.db_path, exc)
+            index.discard()
+        index.refresh(store, agent_id)
+        return index.search(query)
+
+    def close(self) -> None:
+        with self._lock:
+            indexes, self._indexes = list(self._indexes.values()), {}
+        for index in indexes:
+            index.close()

@@ -38,7 +38,7 @@ from molt_desktop.fileio import FileWriteError, atomic_write
 from molt_desktop.logs import get_logger
 from molt_desktop.sessions import display
 from molt_desktop.sessions import transcript as tx
-from molt_desktop.sessions.index import SearchIndex
+from molt_desktop.sessions.index import AgentIndexes
 from molt_desktop.sessions.jsjson import encode_string, js_dumps, js_keys, js_utf8
 from molt_desktop.sessions.keys import (
     canonical_session_key,
@@ -98,7 +98,7 @@ class SessionStore:
         self._agents: dict[str, _AgentFile] = {}
         self._file_locks: dict[str, threading.Lock] = {}
         self._tstates: OrderedDict[str, tx.TranscriptState] = OrderedDict()
-        self._indexes: dict[str, SearchIndex] = {}
+        self._search = AgentIndexes(paths.cache_dir(self.state_dir))
 
     # --- locations --------------------------------------------------------------------------
 
@@ -304,7 +304,7 @@ class SessionStore:
             if skey not in af.raw:
                 return []
             self._save(af, {k: v for k, v in af.raw.items() if k != skey})
-        self._index_call(agent_id, "remove", skey)
+        self._search.notify(agent_id, "remove", skey)
         if not delete_transcript or entry is None:
             return []
         try:
@@ -431,7 +431,7 @@ class SessionStore:
                                     ts_ms=ts)
             tx.write_entries(writer, state, [*lines, line])
             after = (state.size, state.mtime_ns)
-        self._index_call(agent_id, "note_append", skey, path,
+        self._search.notify(agent_id, "note_append", skey, path,
                          display.message_text(display.display_message(message)), before, after)
         return str(line["id"])
 
@@ -462,51 +462,21 @@ class SessionStore:
 
     # --- search -----------------------------------------------------------------------------
 
-    def _index_for(self, agent_id: str) -> SearchIndex:
-        with self._lock:
-            index = self._indexes.get(agent_id)
-            if index is None:
-                db = paths.cache_dir(self.state_dir) / f"sessions-{agent_id}.sqlite"
-                index = self._indexes[agent_id] = SearchIndex(db)
-            return index
-
-    def _index_call(self, agent_id: str, method: str, *args: Any) -> None:
-        """Keep an index that is already open up to date; it is derived data, so never fail."""
-        with self._lock:
-            index = self._indexes.get(agent_id)
-        if index is None:
-            return
-        try:
-            getattr(index, method)(*args)
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("search index update failed (it will be rebuilt): %s", exc)
-            index.mark_stale()
-
     def search(self, query: str, agent_id: str = DEFAULT_AGENT_ID, limit: int = 50) -> list[str]:
         """Keys of sessions whose key, label, displayName or messages contain every word of
         `query` (substring match, so Chinese works), most recently updated first."""
         agent = normalize_agent_id(agent_id)
-        index = self._index_for(agent)
-        for attempt in (1, 2):
-            try:
-                index.refresh(self, agent)
-                keys = index.search(query)
-                break
-            except sqlite3.DatabaseError as exc:
-                if attempt == 2:
-                    raise SessionStoreError(f"session search failed: {exc}") from exc
-                log.warning("search index %s is damaged (%s); rebuilding it", index.db_path, exc)
-                index.discard()
+        try:
+            keys = self._search.search(self, agent, query)
+        except sqlite3.DatabaseError as exc:
+            raise SessionStoreError(f"session search failed: {exc}") from exc
         current = self.entries(agent)
         found = [k for k in keys if k in current]
         found.sort(key=lambda k: _updated_at(current[k]), reverse=True)
         return found[:limit]
 
     def close(self) -> None:
-        with self._lock:
-            indexes, self._indexes = list(self._indexes.values()), {}
-        for index in indexes:
-            index.close()
+        self._search.close()
 
 
 def _updated_at(entry: dict[str, Any]) -> int:

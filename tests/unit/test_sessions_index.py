@@ -94,7 +94,7 @@ def test_rebuilt_when_damaged(state: Path) -> None:
 
 def test_damaged_while_open_is_rebuilt(store: SessionStore, state: Path) -> None:
     assert store.search("pasta") == ["agent:main:cooking"]
-    index = store._index_for("main")
+    index = store._search.for_agent("main")
     index.close()
     _db(state).write_bytes(b"garbage" * 1000)
     assert store.search("pasta") == ["agent:main:cooking"]
@@ -128,7 +128,7 @@ def test_appends_through_the_store_keep_the_index_current(store: SessionStore,
                                                           state: Path) -> None:
     assert store.search("pasta") == ["agent:main:cooking"]
     store.append_message("agent:main:cooking", {"role": "assistant", "content": "Salt the water"})
-    index = store._index_for("main")
+    index = store._search.for_agent("main")
     assert index.refresh(store) == 0  # the append was indexed without re-reading the file
     assert store.search("salt") == ["agent:main:cooking"]
 
