@@ -76,10 +76,9 @@ def read_turn(store: SessionStoreLike, run: Run, registry: ProviderRegistry) -> 
 def store_user_message(store: SessionStoreLike, run: Run, start: TurnStart) -> dict[str, Any] | None:
     """Blocking: create the session if new, record the model, append (and fsync) the user message."""
     primary = start.candidates[0][1]
-    store.ensure(run.session_key, provider=primary.provider, model=primary.id, model_api=primary.api,
-                 context_tokens=primary.context_window, thinking_level=start.session_level)
-    store.append_message(run.session_key, start.stored_message)
+    entry = store.ensure(run.session_key, provider=primary.provider, model=primary.id, model_api=primary.api,
+                         context_tokens=primary.context_window, thinking_level=start.session_level)
+    store.append_message(run.session_key, start.stored_message)  # changes the transcript, not the entry
     run.user_stored = True
-    entry = store.get(run.session_key)
     run.session_id = entry.get("sessionId") if entry else None
     return entry

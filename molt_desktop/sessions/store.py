@@ -336,11 +336,9 @@ class SessionStore:
     def _state(self, path: Path, writer: tx.TranscriptWriter) -> tx.TranscriptState:
         """The transcript's append state (caller holds the file lock, writer has repaired it)."""
         st, name = writer.stat(), str(path)
-        with self._lock:
-            cached = self._tstates.get(name)
-            if cached is not None and (cached.size, cached.mtime_ns) == (st.st_size, st.st_mtime_ns):
-                self._tstates.move_to_end(name)
-                return cached
+        cached = self._known_state(path, st)
+        if cached is not None:
+            return cached
         state = tx.TranscriptState.scan(path, st)
         with self._lock:
             self._tstates[name] = state
@@ -361,12 +359,35 @@ class SessionStore:
         if entry is None:
             raise KeyError(f"no session {key!r}")
         path = self.transcript_path(entry, agent_id)
-        with self._file_lock(path), tx.TranscriptWriter(path) as writer:
-            state = self._state(path, writer)
-            ts = now_ms()
-            lines = [self._header(entry, ts)] if state.count == 0 else []
-            lines += tx.model_entries(state, provider, model, model_api, thinking_level, ts)
-            tx.write_entries(writer, state, lines)
+        with self._file_lock(path):
+            known = self._known_state(path)
+            if known is not None and known.count and not tx.model_entries(
+                    known, provider, model, model_api, thinking_level, 0):
+                return  # the usual case: same model as the last turn, nothing to write
+            with tx.TranscriptWriter(path) as writer:
+                self._record_model(path, writer, entry, provider, model, model_api, thinking_level)
+
+    def _known_state(self, path: Path, st: os.stat_result | None = None) -> tx.TranscriptState | None:
+        """The cached append state, if the file is still exactly as it was when cached."""
+        if st is None:
+            try:
+                st = path.stat()
+            except OSError:
+                return None
+        with self._lock:
+            cached = self._tstates.get(str(path))
+            if cached is not None and (cached.size, cached.mtime_ns) == (st.st_size, st.st_mtime_ns):
+                self._tstates.move_to_end(str(path))
+                return cached
+        return None
+
+    def _record_model(self, path: Path, writer: tx.TranscriptWriter, entry: dict[str, Any], provider: str,
+                      model: str, model_api: str | None, thinking_level: str | None) -> None:
+        state = self._state(path, writer)
+        ts = now_ms()
+        lines = [self._header(entry, ts)] if state.count == 0 else []
+        lines += tx.model_entries(state, provider, model, model_api, thinking_level, ts)
+        tx.write_entries(writer, state, lines)
 
     def ensure(
         self, key: str, *, provider: str, model: str, model_api: str, context_tokens: int,
