@@ -26,6 +26,7 @@ from molt_desktop.config.manager import ConfigManager, config_changed_payload
 from molt_desktop.gateway.metrics import GatewayMetrics
 from molt_desktop.gateway.pairing import PairingStore
 from molt_desktop.gateway.ratelimit import AuthRateLimiter
+from molt_desktop.gateway.rpc.sessions import warm_session_list
 from molt_desktop.gateway.server import GatewayServer
 from molt_desktop.gateway.state import GatewayState
 from molt_desktop.gateway.tokens import GatewayAuthResolver, has_secret
@@ -98,6 +99,7 @@ class Services:
         self.auth_resolver: GatewayAuthResolver | None = None
         self._config_unsubscribe: Any = None
         self._errors_unsubscribe: Any = None
+        self._warm_list: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -158,6 +160,7 @@ class Services:
         self._config_unsubscribe = self.config.subscribe(self._config_changed)
         self._errors_unsubscribe = self.config.subscribe_errors(self._config_error)
         await self.gateway.start(hosts, port, self._tls_context())
+        self._warm_list = asyncio.create_task(asyncio.to_thread(warm_session_list, self.store))
         for problem in self.runtime.readiness_problems():
             log.warning(_("Chats cannot get replies yet: {problem}. Add a provider under models.providers and "
                           "set agents.defaults.model.primary in {path}.").format(problem=problem,
@@ -196,6 +199,8 @@ class Services:
 
     async def stop(self) -> None:
         """Reverse order: gateway (shutdown event, close 1012), runtime, store, config."""
+        if self._warm_list is not None:
+            await asyncio.gather(self._warm_list, return_exceptions=True)
         if self.gateway is not None:
             log.info("stopping: gateway")
             await self.gateway.stop()

@@ -14,11 +14,14 @@ from molt_desktop.clock import now_ms
 from molt_desktop.paths import DEFAULT_AGENT_ID
 from molt_desktop.gateway.rpc.models import ensure_session, session_defaults
 from molt_desktop.gateway.rpc import EncodedPayload
+from molt_desktop.logs import get_logger
 from molt_desktop.protocol.frames import GatewayError, dumps
 from molt_desktop.sessions.keys import is_main_session, session_kind
 
 if TYPE_CHECKING:
     from molt_desktop.gateway.rpc import Handler, RpcContext
+
+log = get_logger("gateway")
 
 # Entry fields too large or too internal for a list row (the real gateway leaves them out too).
 HIDDEN_ROW_FIELDS = frozenset({"skillsSnapshot", "sessionFile", "systemPromptReport", "compactionCount"})
@@ -56,19 +59,20 @@ class _SortedRows:
 
     def __init__(self) -> None:
         self._by_agent: dict[str, list[Any]] = {}  # agent -> [entries, rows, rows as JSON or None]
-        self._lock = threading.Lock()
+        # One build at a time: a caller arriving during a build (e.g. the startup warm-up) waits
+        # for it instead of doing the same work again.
+        self._build = threading.Lock()
 
     def _slot(self, store: Any, agent_id: str) -> list[Any]:
-        entries = store.entries(agent_id)
-        with self._lock:
+        with self._build:
+            entries = store.entries(agent_id)
             cached = self._by_agent.get(agent_id)
             if cached is not None and cached[0] is entries:
                 return cached
-        ordered = sorted(entries.items(), key=lambda kv: kv[1].get("updatedAt") or 0, reverse=True)
-        slot = [entries, [_row(k, e) for k, e in ordered], None]  # holding `entries` keeps its identity unique
-        with self._lock:
+            ordered = sorted(entries.items(), key=lambda kv: kv[1].get("updatedAt") or 0, reverse=True)
+            slot = [entries, [_row(k, e) for k, e in ordered], None]  # holding `entries` keeps its identity
             self._by_agent[agent_id] = slot
-        return slot
+            return slot
 
     def rows(self, store: Any, agent_id: str) -> list[dict[str, Any]]:
         return list(self._slot(store, agent_id)[1])
@@ -76,12 +80,22 @@ class _SortedRows:
     def rows_json(self, store: Any, agent_id: str) -> tuple[int, str]:
         """(count, the JSON array of all rows), encoded once per snapshot."""
         slot = self._slot(store, agent_id)
-        if slot[2] is None:
-            slot[2] = dumps(slot[1])
-        return len(slot[1]), slot[2]
+        with self._build:
+            if slot[2] is None:
+                slot[2] = dumps(slot[1])
+            return len(slot[1]), slot[2]
 
 
 _sorted_rows = _SortedRows()
+
+
+def warm_session_list(store: Any, agent_id: str = DEFAULT_AGENT_ID) -> None:
+    """Blocking: read sessions.json and encode the list once, so the first `sessions.list` (the
+    UI's first call) answers from the cache. Run in a worker thread after the gateway listens."""
+    try:
+        _sorted_rows.rows_json(store, agent_id)
+    except Exception as exc:  # a damaged store is reported when someone asks for it
+        log.warning("could not prepare the session list: %s", exc)
 
 
 def _text_of(message: dict[str, Any]) -> str:
