@@ -48,7 +48,7 @@ from molt_desktop.agent.runs import (
     SessionLanes,
 )
 from molt_desktop.agent.settings import AgentSettings
-from molt_desktop.agent.turns import THINKING_LEVELS, override_ref, read_turn, store_user_message
+from molt_desktop.agent.turns import THINKING_LEVELS, TurnStart, override_ref, read_turn, store_user_message
 from molt_desktop.clock import monotonic, now_ms
 from molt_desktop.logs import get_logger
 
@@ -412,7 +412,7 @@ class AgentRuntime:
         # message is then written and fsynced while the request is on its way (see _user_written).
         start = await asyncio.to_thread(read_turn, self._store, run, registry)
         candidates, messages = start.candidates, start.messages
-        run.user_write = asyncio.ensure_future(asyncio.to_thread(store_user_message, self._store, run, start))
+        run.user_write = asyncio.ensure_future(self._write_user_message(run, start))
         run.user_write.add_done_callback(lambda done: self._user_message_stored(run, done))
         events.status("starting_model")
         last_error: ProviderError | None = None
@@ -435,6 +435,12 @@ class AgentRuntime:
                 coalescer.restart()
                 last_error = err
         raise last_error or ProviderError("not_configured", no_provider_message())
+
+    async def _write_user_message(self, run: Run, start: TurnStart) -> dict[str, Any] | None:
+        # Start writing once the request has left: both need the interpreter, and the model's
+        # first token takes longer than the write.
+        await asyncio.sleep(0)
+        return await asyncio.to_thread(store_user_message, self._store, run, start)
 
     def _user_message_stored(self, run: Run, done: asyncio.Future[dict[str, Any] | None]) -> None:
         if not done.cancelled() and done.exception() is None:
