@@ -27,7 +27,6 @@ import re
 import sqlite3
 import threading
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,7 +96,7 @@ class SessionStore:
         self._lock = threading.Lock()
         self._agents: dict[str, _AgentFile] = {}
         self._file_locks: dict[str, threading.Lock] = {}
-        self._tstates: OrderedDict[str, tx.TranscriptState] = OrderedDict()
+        self._tstates = tx.TranscriptStateCache(_MAX_CACHED_TRANSCRIPTS)
         self._search = AgentIndexes(paths.cache_dir(self.state_dir))
 
     # --- locations --------------------------------------------------------------------------
@@ -312,8 +311,7 @@ class SessionStore:
         except ValueError:
             return []
         with self._file_lock(path):
-            with self._lock:
-                self._tstates.pop(str(path), None)
+            self._tstates.forget(path)
             if not path.exists():
                 return []
             target = path.with_name(f"{path.name}.deleted.{now_iso().replace(':', '-')}")
@@ -333,19 +331,6 @@ class SessionStore:
                 lock = self._file_locks[str(path)] = threading.Lock()
             return lock
 
-    def _state(self, path: Path, writer: tx.TranscriptWriter) -> tx.TranscriptState:
-        """The transcript's append state (caller holds the file lock, writer has repaired it)."""
-        st, name = writer.stat(), str(path)
-        cached = self._known_state(path, st)
-        if cached is not None:
-            return cached
-        state = tx.TranscriptState.scan(path, st)
-        with self._lock:
-            self._tstates[name] = state
-            while len(self._tstates) > _MAX_CACHED_TRANSCRIPTS:
-                self._tstates.popitem(last=False)
-        return state
-
     def _header(self, entry: dict[str, Any], ts: int) -> dict[str, Any]:
         return tx.session_header(entry["sessionId"], str(self.workspace), ts)
 
@@ -360,30 +345,16 @@ class SessionStore:
             raise KeyError(f"no session {key!r}")
         path = self.transcript_path(entry, agent_id)
         with self._file_lock(path):
-            known = self._known_state(path)
+            known = self._tstates.known(path)
             if known is not None and known.count and not tx.model_entries(
                     known, provider, model, model_api, thinking_level, 0):
                 return  # the usual case: same model as the last turn, nothing to write
             with tx.TranscriptWriter(path) as writer:
                 self._record_model(path, writer, entry, provider, model, model_api, thinking_level)
 
-    def _known_state(self, path: Path, st: os.stat_result | None = None) -> tx.TranscriptState | None:
-        """The cached append state, if the file is still exactly as it was when cached."""
-        if st is None:
-            try:
-                st = path.stat()
-            except OSError:
-                return None
-        with self._lock:
-            cached = self._tstates.get(str(path))
-            if cached is not None and (cached.size, cached.mtime_ns) == (st.st_size, st.st_mtime_ns):
-                self._tstates.move_to_end(str(path))
-                return cached
-        return None
-
     def _record_model(self, path: Path, writer: tx.TranscriptWriter, entry: dict[str, Any], provider: str,
                       model: str, model_api: str | None, thinking_level: str | None) -> None:
-        state = self._state(path, writer)
+        state = self._tstates.get(path, writer)
         ts = now_ms()
         lines = [self._header(entry, ts)] if state.count == 0 else []
         lines += tx.model_entries(state, provider, model, model_api, thinking_level, ts)
@@ -435,7 +406,7 @@ class SessionStore:
             raise KeyError(f"no session {key!r}; create it with ensure() first")
         path = self.transcript_path(entry, agent_id)
         with self._file_lock(path), tx.TranscriptWriter(path) as writer:
-            state = self._state(path, writer)
+            state = self._tstates.get(path, writer)
             before = (state.size, state.mtime_ns)
             ts = now_ms()
             lines: list[dict[str, Any]] = []

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -400,3 +402,44 @@ def write_entries(writer: TranscriptWriter, state: TranscriptState,
             state.mtime_ns = writer.stat().st_mtime_ns
         except OSError:
             state.mtime_ns = -1  # forces a re-read next time
+
+
+class TranscriptStateCache:
+    """The append state of recently used transcripts, valid while a file's size and mtime are
+    what they were when it was scanned (an edit from outside means a new scan)."""
+
+    def __init__(self, limit: int = 256) -> None:
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._states: OrderedDict[str, TranscriptState] = OrderedDict()
+
+    def known(self, path: Path, st: os.stat_result | None = None) -> TranscriptState | None:
+        """The cached state if the file is still exactly as it was; None otherwise."""
+        if st is None:
+            try:
+                st = path.stat()
+            except OSError:
+                return None
+        with self._lock:
+            cached = self._states.get(str(path))
+            if cached is not None and (cached.size, cached.mtime_ns) == (st.st_size, st.st_mtime_ns):
+                self._states.move_to_end(str(path))
+                return cached
+        return None
+
+    def get(self, path: Path, writer: TranscriptWriter) -> TranscriptState:
+        """The state of the file `writer` has open (and repaired), scanning it when not cached."""
+        st = writer.stat()
+        cached = self.known(path, st)
+        if cached is not None:
+            return cached
+        state = TranscriptState.scan(path, st)
+        with self._lock:
+            self._states[str(path)] = state
+            while len(self._states) > self._limit:
+                self._states.popitem(last=False)
+        return state
+
+    def forget(self, path: Path) -> None:
+        with self._lock:
+            self._states.pop(str(path), None)
