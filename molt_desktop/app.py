@@ -1,8 +1,9 @@
 """The composition root: builds the services and starts them in one written-down order.
 
-Order: config -> store -> agent -> gateway (later: endpoint pool -> monitor -> sync -> UI), each
-with `start()`/`stop()`, stopped in reverse. `molt-desktop gateway` runs these services without
-a UI; the desktop app adds the Qt layer on top (Qt is imported only by the UI entry point).
+Order: config -> store -> agent -> gateway -> endpoint pool (later: monitor -> sync), then the UI,
+each with `start()`/`stop()`, stopped in reverse. `molt-desktop gateway` runs these services
+without the pool and the UI; the desktop app (ui/qt_app.py) adds the Qt layer on top and talks
+to the gateway only through the pool.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from typing import Any
 
 from molt_desktop import paths
 from molt_desktop.agent.runtime import AgentRuntime
+from molt_desktop.client.connection import ClientOptions
+from molt_desktop.client.failover import Endpoint, EndpointPool
+from molt_desktop.client.local import load_device_identity
 from molt_desktop.config.load import ConfigError
 from molt_desktop.config.manager import ConfigManager, config_changed_payload
 from molt_desktop.gateway.metrics import GatewayMetrics
@@ -89,9 +93,11 @@ def check_port_free(host: str, port: int) -> None:
 class Services:
     """Everything the app runs, built once and started in order."""
 
-    def __init__(self, state_dir: Path, options: GatewayOptions | None = None) -> None:
+    def __init__(self, state_dir: Path, options: GatewayOptions | None = None, *, with_client: bool = False) -> None:
         self.state_dir = state_dir
         self.options = options or GatewayOptions()
+        self.with_client = with_client
+        self.pool: EndpointPool | None = None
         self.config = ConfigManager(paths.config_path(state_dir))
         self.store: SessionStore | None = None
         self.runtime: AgentRuntime | None = None
@@ -100,6 +106,7 @@ class Services:
         self._config_unsubscribe: Any = None
         self._errors_unsubscribe: Any = None
         self._warm_list: asyncio.Task[None] | None = None
+        self._device: Any = None
 
     @property
     def port(self) -> int:
@@ -161,10 +168,33 @@ class Services:
         self._errors_unsubscribe = self.config.subscribe_errors(self._config_error)
         await self.gateway.start(hosts, port, self._tls_context())
         self._warm_list = asyncio.create_task(asyncio.to_thread(warm_session_list, self.store))
+        if self.with_client:
+            log.info("starting: endpoint pool")
+            self.pool = EndpointPool([Endpoint("local", "local", self._local_client_options)])
+            await self.pool.start()
         for problem in self.runtime.readiness_problems():
             log.warning(_("Chats cannot get replies yet: {problem}. Add a provider under models.providers and "
                           "set agents.defaults.model.primary in {path}.").format(problem=problem,
                                                                                   path=self.config.path))
+
+    def _local_client_options(self) -> ClientOptions:
+        """How this app's own UI connects to the embedded gateway (read at every connect)."""
+        assert self.auth_resolver is not None
+        auth = self.auth_resolver.current()
+        scheme = self.gateway.scheme if self.gateway is not None else "ws"
+        context = None
+        if scheme == "wss":
+            # Our own certificate on loopback: trust exactly that file, whatever its host name.
+            context = ssl.create_default_context(cafile=os.path.expanduser(
+                self.config.current.config.gateway.tls.certPath or ""))
+            context.check_hostname = False
+        if self._device is None:
+            self._device = load_device_identity(self.state_dir)
+        host = self._hosts()[0]
+        host = "127.0.0.1" if host in ("0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
+        return ClientOptions(url=f"{scheme}://{host}:{self.port}", token=auth.token, password=auth.password,
+                             device=self._device, client_id="gateway-client", mode="ui",
+                             display_name="molt-desktop", ssl_context=context)
 
     def _config_changed(self, loaded: Any) -> None:
         """Runs on the loop thread for file edits and `config.patch` alike."""
@@ -199,6 +229,9 @@ class Services:
 
     async def stop(self) -> None:
         """Reverse order: gateway (shutdown event, close 1012), runtime, store, config."""
+        if self.pool is not None:
+            log.info("stopping: endpoint pool")
+            await self.pool.stop()
         if self._warm_list is not None:
             await asyncio.gather(self._warm_list, return_exceptions=True)
         if self.gateway is not None:
