@@ -45,6 +45,15 @@ class StartupError(Exception):
     """The app cannot start; the message says why and what to do."""
 
 
+class PortInUseError(StartupError):
+    """Something else listens on the gateway port (the desktop app offers to pick another)."""
+
+    def __init__(self, message: str, host: str, port: int) -> None:
+        super().__init__(message)
+        self.host = host
+        self.port = port
+
+
 @dataclass
 class GatewayOptions:
     port: int | None = None
@@ -82,10 +91,10 @@ def check_port_free(host: str, port: int) -> None:
             sock.bind((host, port))
         except OSError as exc:
             if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
-                raise StartupError(
+                raise PortInUseError(
                     _("Port {port} on {host} is already in use (is another gateway running?). "
-                      "Stop it, or start this one with --port <other port>.").format(port=port, host=host)
-                ) from None
+                      "Stop it, or start this one with --port <other port>.").format(port=port, host=host),
+                    host, port) from None
             raise StartupError(_("Cannot listen on {host}:{port}: {error}").format(
                 host=host, port=port, error=exc.strerror or exc)) from None
 
@@ -280,4 +289,4 @@ async def run_headless(state_dir: Path, options: GatewayOptions) -> int:
     return 0
 
 
-__all__ = ["Services", "GatewayOptions", "StartupError", "run_headless"]
+__all__ = ["Services", "GatewayOptions", "PortInUseError", "StartupError", "run_headless"]

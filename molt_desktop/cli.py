@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="molt-desktop",
         description=_("A desktop tray app with an embedded OpenClaw-compatible AI gateway. "
-                      "Without a command it starts the desktop app (or, without a display, the headless gateway)."),
+                      "Without a command it starts the desktop app; `molt-desktop gateway` runs only the gateway."),
     )
     parser.add_argument("--version", action="version", version=f"molt-desktop {__version__}")
     parser.add_argument("--verbose", "-v", action="store_true", help=_("log debug details"))
@@ -111,22 +111,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _has_display() -> bool:
     if sys.platform in ("win32", "darwin"):
         return True
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal", "vnc"):
+        return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _run_app(state: Path) -> int:
-    from molt_desktop.app import GatewayOptions, run_headless
-
     if not _has_display():
-        print(_("No display found: running the headless gateway (Ctrl+C to stop)."), file=sys.stderr)
-        return asyncio.run(run_headless(state, GatewayOptions()))
+        print(_("No display found, so the desktop app cannot start. To run only the gateway "
+                "(for a server, or over SSH), use:\n    molt-desktop gateway"), file=sys.stderr)
+        return EXIT_USAGE
     try:
         # The UI package imports Qt; the gateway and every other command run without it.
         run_desktop = importlib.import_module("molt_desktop.ui.qt_app").run_desktop
-    except ImportError:
-        print(_("The desktop UI is not available in this installation: running the headless gateway "
-                "(Ctrl+C to stop)."), file=sys.stderr)
-        return asyncio.run(run_headless(state, GatewayOptions()))
+    except ImportError as exc:
+        print(_("The desktop app cannot start: {error}. Reinstall molt-desktop, or run only the gateway "
+                "with:\n    molt-desktop gateway").format(error=exc), file=sys.stderr)
+        return EXIT_USAGE
     return int(run_desktop(state))
 
 
