@@ -105,6 +105,9 @@ class GatewayConnection:
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
             await self._teardown()
             raise GatewayUnreachable(f"cannot reach the gateway at {opts.url}: {exc or type(exc).__name__}") from exc
+        except (TypeError, ValueError, KeyError) as exc:  # a close or a non-JSON frame instead of the challenge
+            await self._teardown()
+            raise GatewayUnreachable(f"the gateway at {opts.url} did not complete the handshake: {exc}") from exc
         except BaseException:
             await self._teardown()
             raise

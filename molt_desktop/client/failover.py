@@ -156,8 +156,10 @@ class EndpointPool:
             conn = GatewayConnection(options, on_event=self._dispatch_event)
             try:
                 hello = await conn.connect()
-            except (GatewayUnreachable, GatewayCallError, OSError) as exc:
-                error = exc.message if isinstance(exc, GatewayCallError) else str(exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # whatever went wrong, the pool keeps trying
+                error = exc.message if isinstance(exc, GatewayCallError) else str(exc) or type(exc).__name__
                 self._set_status(PoolStatus(endpoint.id, endpoint.kind, options.url, "disconnected", error=error))
                 delay = self.delays[min(attempt, len(self.delays) - 1)]
                 attempt += 1
