@@ -80,7 +80,7 @@ def clean_env(home: Path, *, keyring_backend: str = NO_KEYRING, **extra: str) ->
     """The environment of a child: its own state dir and keyring choice, nothing from the user's."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("MOLT_DESKTOP_", "OPENCLAW_", "PYTHON_KEYRING", "XDG_"))
-           and k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+           and k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     xdg = home.parent / f"{home.name}-xdg"
     env.update({
         "MOLT_DESKTOP_HOME": str(home),
