@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -69,7 +70,10 @@ async def health(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def status(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
+    from molt_desktop.gateway.http import readiness  # the same checks as GET /readyz
+
     state = ctx.state
+    failing, warnings = await asyncio.to_thread(readiness, state)
     rss = psutil.Process(os.getpid()).memory_info().rss
     runtime = state.runtime
     problems = runtime.readiness_problems()
@@ -96,6 +100,7 @@ async def status(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
                   "queuedRuns": sum(1 for r in runs if r.get("state") == "queued")},
         "connections": len(state.presence),
         "config": config_health(state),
+        "readiness": {"ready": not failing, "failing": failing, "warnings": warnings},
         "memory": {"rssBytes": rss},
     }
 

@@ -1,0 +1,284 @@
+"""The health window: gateway, model provider and remote gateways, with their last errors.
+
+`HealthView(bridge, actions)` shows what health_monitor.py knows (the last `status`, the last
+chat error, the link state) and what `config.get` says about remotes. It refreshes on demand
+(Refresh), every few seconds while it is visible, and whenever the monitor learns something.
+Error texts are selectable so people can copy them into a report. Buttons ask the app to open
+Settings at the page that fixes each part. Notifications about failures link here.
+
+Not here: the checks (health_monitor.py), the tray (tray.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
+from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLayout, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
+
+from molt_desktop.logs import get_logger
+from molt_desktop.ui.actions import DesktopActions
+from molt_desktop.ui.bridge import GatewayBridge, describe_error
+from molt_desktop.ui.health_monitor import HealthMonitor, format_duration
+from molt_desktop.ui.i18n import tr
+from molt_desktop.ui.resources import icon
+from molt_desktop.ui.style import themed_icon
+
+log = get_logger("ui")
+
+REFRESH_MS = 5000
+
+# (section, field) in display order; the labels are set in retranslate().
+FIELDS = {
+    "gateway": ("kind", "address", "state", "uptime", "version", "checked", "error"),
+    "provider": ("model", "ready", "chat_error"),
+    "remote": ("active", "remotes"),
+}
+
+
+def format_time(at: float | None) -> str:
+    if not at:
+        return tr("never")
+    moment = QDateTime.fromMSecsSinceEpoch(int(at * 1000))
+    if moment.date() == QDateTime.currentDateTime().date():
+        return moment.toString("HH:mm:ss")
+    return moment.toString("yyyy-MM-dd HH:mm")
+
+
+class HealthView(QWidget):
+    def __init__(self, bridge: GatewayBridge, actions: DesktopActions, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.actions = actions
+        self.monitor = HealthMonitor.of(bridge)
+        self.remotes: list[dict[str, Any]] | None = None
+        self.remotes_error = ""
+        self.setObjectName("healthView")
+        self.setWindowIcon(icon("health"))
+        self.resize(560, 620)
+
+        root = QVBoxLayout(self)
+        # A fixed minimum instead of the layout's: texts change while the window is open, and a
+        # minimum that follows them would resize the window under the user's hands.
+        root.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.setMinimumSize(440, 420)
+        root.setContentsMargins(16, 16, 16, 16)
+        root.setSpacing(10)
+        header = QHBoxLayout()
+        self.state_icon = QLabel()
+        self.state_icon.setFixedSize(32, 32)
+        self.summary = QLabel()
+        self.summary.setObjectName("healthSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.refresh_button = QPushButton(themed_icon("refresh"), "")
+        self.refresh_button.setObjectName("healthRefresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        header.addWidget(self.state_icon)
+        header.addWidget(self.summary, 1)
+        header.addWidget(self.refresh_button)
+        root.addLayout(header)
+
+        self.groups: dict[str, QGroupBox] = {}
+        self.names: dict[tuple[str, str], QLabel] = {}
+        self.fields: dict[tuple[str, str], QLabel] = {}
+        self.settings_buttons: dict[str, QPushButton] = {}
+        pages = {"gateway": "gateway", "provider": "providers", "remote": "remotes"}
+        for section, names in FIELDS.items():
+            group = QGroupBox()
+            group.setObjectName(f"health-{section}")
+            form = QFormLayout(group)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+            for name in names:
+                label = QLabel()
+                label.setProperty("muted", True)
+                value = QLabel()
+                value.setObjectName(f"health-{section}-{name}")
+                value.setWordWrap(True)
+                value.setTextFormat(Qt.TextFormat.PlainText)
+                value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                value.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+                form.addRow(label, value)
+                self.names[(section, name)] = label
+                self.fields[(section, name)] = value
+            button = QPushButton(themed_icon("settings"), "")
+            button.setObjectName(f"health-{section}-settings")
+            page = pages[section]
+            button.clicked.connect(lambda _checked=False, page=page: self.actions.openSettings.emit(page))
+            row = QHBoxLayout()
+            row.addStretch(1)
+            row.addWidget(button)
+            form.addRow(row)
+            self.settings_buttons[section] = button
+            self.groups[section] = group
+            root.addWidget(group)
+        root.addStretch(1)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.monitor.changed.connect(self.update_view)
+        bridge.statusChanged.connect(lambda _s: self.update_view())
+        bridge.configChanged.connect(lambda _p: self._load_remotes())
+        self.retranslate()
+        self.refresh()
+
+    # --- Qt -----------------------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        self.timer.start()
+        self.refresh()
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802
+        self.timer.stop()
+        super().hideEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.timer.stop()
+        super().closeEvent(event)
+
+    # --- content ------------------------------------------------------------------------------
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(tr("molt-desktop — Health"))
+        self.refresh_button.setText(tr("Refresh"))
+        self.groups["gateway"].setTitle(tr("Gateway"))
+        self.groups["provider"].setTitle(tr("Model provider"))
+        self.groups["remote"].setTitle(tr("Remote gateways"))
+        names = {
+            ("gateway", "kind"): tr("Gateway in use"), ("gateway", "address"): tr("Address"),
+            ("gateway", "state"): tr("Connection"), ("gateway", "uptime"): tr("Uptime"),
+            ("gateway", "version"): tr("Version"), ("gateway", "checked"): tr("Last check"),
+            ("gateway", "error"): tr("Last error"),
+            ("provider", "model"): tr("Default model"), ("provider", "ready"): tr("Readiness"),
+            ("provider", "chat_error"): tr("Last chat error"),
+            ("remote", "active"): tr("Active gateway"), ("remote", "remotes"): tr("Configured remotes"),
+        }
+        for key, text in names.items():
+            self.names[key].setText(text)
+        self.settings_buttons["gateway"].setText(tr("Gateway settings…"))
+        self.settings_buttons["provider"].setText(tr("Provider settings…"))
+        self.settings_buttons["remote"].setText(tr("Remote settings…"))
+        self.update_view()
+
+    def refresh(self) -> None:
+        """Ask the gateway again (status, remotes); the view updates when the answers arrive."""
+        self.monitor.refresh()
+        self._load_remotes()
+        self.update_view()
+
+    def _load_remotes(self) -> None:
+        if not self.bridge.status.connected:
+            return
+
+        def loaded(payload: Any) -> None:
+            config = payload.get("config") if isinstance(payload, dict) else None
+            remotes = config.get("remotes") if isinstance(config, dict) else None
+            self.remotes = [r for r in remotes or [] if isinstance(r, dict)]
+            self.remotes_error = ""
+            self.update_view()
+
+        def failed(exc: BaseException) -> None:
+            self.remotes_error = describe_error(exc).message
+            self.update_view()
+
+        self.bridge.spawn(self.bridge.call("config.get", {}), on_result=loaded, on_error=failed)
+
+    def text(self, section: str, name: str) -> str:
+        return self.fields[(section, name)].text()
+
+    def _set(self, section: str, name: str, text: str) -> None:
+        self.fields[(section, name)].setText(text)
+
+    def update_view(self) -> None:
+        monitor = self.monitor
+        status = self.bridge.status
+        payload = monitor.status_payload or {}
+        problems = monitor.problems()
+        # Summary line, with the tray's words for the state.
+        from molt_desktop.ui.tray import state_words
+
+        if not status.connected:
+            state = "down"
+            why = status.error or tr("connecting to the gateway…")
+        elif problems:
+            state, why = "degraded", problems[0].text
+        else:
+            state = "remote" if status.kind == "remote" else "ok"
+            why = tr("Chats can get replies.")
+        self.state_icon.setPixmap(icon(f"tray-{state}").pixmap(32, 32))
+        self.summary.setText(tr("{state}: {reason}").format(state=state_words(state), reason=why))
+        self.summary.setProperty("state", state)
+
+        # Gateway
+        self._set("gateway", "kind", tr("Remote gateway ({name})").format(name=status.endpoint_id or "")
+                  if status.kind == "remote" else tr("Local gateway (on this computer)"))
+        self._set("gateway", "address", status.url or tr("unknown"))
+        if status.connected:
+            since = format_time(status.connected_at)
+            self._set("gateway", "state", tr("Connected since {time}").format(time=since))
+        elif status.state == "connecting":
+            self._set("gateway", "state", tr("Connecting…"))
+        else:
+            self._set("gateway", "state", tr("Not connected"))
+        uptime = monitor.uptime_ms()
+        self._set("gateway", "uptime", format_duration(uptime) if uptime is not None else "—")
+        self._set("gateway", "version", str(payload.get("version") or "—"))
+        self._set("gateway", "checked", format_time(monitor.last_check))
+        errors: list[tuple[float, str]] = []
+        if monitor.last_link_error is not None:
+            text, at = monitor.last_link_error
+            errors.append((at, tr("Connection lost: {error}").format(error=text)))
+        if monitor.last_check_error is not None:
+            text, at = monitor.last_check_error
+            errors.append((at, text))
+        if errors:
+            at, text = max(errors)
+            self._set("gateway", "error", tr("{time} — {error}").format(time=format_time(at), error=text))
+        else:
+            self._set("gateway", "error", tr("None"))
+
+        # Provider
+        self._set("provider", "model", monitor.default_model() or tr("none configured"))
+        gateway_problems = [p for p in problems if p.kind != "chat"]
+        if not payload:
+            self._set("provider", "ready", tr("not checked yet"))
+        elif gateway_problems:
+            self._set("provider", "ready", "\n".join(p.text for p in gateway_problems))
+        else:
+            self._set("provider", "ready", tr("Ready"))
+        failure = monitor.last_chat_error
+        if failure is None:
+            self._set("provider", "chat_error", tr("None"))
+        else:
+            lines = [tr("{time} — {error}").format(time=format_time(failure.at), error=failure.error.message)]
+            if failure.error.detail and failure.error.detail not in failure.error.message:
+                lines.append(failure.error.detail)
+            if failure.session_key:
+                lines.append(tr("Chat: {key}").format(key=failure.session_key))
+            self._set("provider", "chat_error", "\n".join(lines))
+
+        # Remotes
+        self._set("remote", "active", tr("Remote gateway ({name})").format(name=status.endpoint_id or "")
+                  if status.kind == "remote" else tr("Local gateway (on this computer)"))
+        if self.remotes_error:
+            self._set("remote", "remotes", self.remotes_error)
+        elif self.remotes is None:
+            self._set("remote", "remotes", "—")
+        elif not self.remotes:
+            self._set("remote", "remotes", tr("No remote gateway configured."))
+        else:
+            self._set("remote", "remotes", "\n".join(f"{r.get('id', '')} — {r.get('url', '')}" for r in self.remotes))
+
+
+__all__ = ["HealthView", "format_time"]

@@ -1,0 +1,345 @@
+"""The tray icon: the gateway's state at a glance, and the app's menu.
+
+`TrayIcon(bridge, actions)` owns a QSystemTrayIcon. Its state is one of
+- "down": the endpoint pool is not connected (the reason is the link error),
+- "working": a reply is streaming (bridge.activeRunsChanged),
+- "degraded": connected, but something keeps chats from working (health_monitor.py: no provider,
+  an invalid config edit, a store that cannot be written, a provider that refuses our key),
+- "remote": connected to a remote gateway,
+- "ok": connected to the local gateway and nothing wrong;
+each with its icon (resources/icons/tray-<state>.svg) and a tooltip saying which and why. Every
+change is logged (`tray state <state>: <reason>`) and emitted as `stateChanged(state, reason)`.
+A left click asks for the chat window (actions.toggleChat); the menu asks for everything else
+through `DesktopActions`. The app decides what a request does (qt_app.py).
+
+Not here: the health checks themselves (health_monitor.py), the windows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QRect, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QIcon
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from molt_desktop.client.failover import PoolStatus
+from molt_desktop.logs import get_logger
+from molt_desktop.ui.actions import DesktopActions
+from molt_desktop.ui.bridge import GatewayBridge
+from molt_desktop.ui.health_monitor import HealthMonitor, format_duration
+from molt_desktop.ui.i18n import language_name, tr
+from molt_desktop.ui.resources import icon
+from molt_desktop.ui.style import themed_icon
+
+log = get_logger("ui")
+
+STATES = ("ok", "working", "degraded", "down", "remote")
+RECENT_SESSIONS = 5
+LANGUAGE_CHOICES = ("auto", "en", "zh_CN", "ja")
+
+
+def state_words(state: str) -> str:
+    """The state as the tooltip and the health view say it."""
+    return {
+        "ok": tr("Ready"),
+        "working": tr("Replying"),
+        "degraded": tr("Needs attention"),
+        "down": tr("Gateway not reachable"),
+        "remote": tr("Using a remote gateway"),
+    }.get(state, state)
+
+
+def session_title(row: dict[str, Any]) -> str:
+    title = row.get("displayName") or row.get("label") or row.get("derivedTitle") or row.get("key") or ""
+    title = " ".join(str(title).split())
+    return title if len(title) <= 48 else title[:47] + "…"
+
+
+class TrayIcon(QObject):
+    stateChanged = Signal(str, str)  # (state, reason in the UI language)
+
+    def __init__(self, bridge: GatewayBridge, actions: DesktopActions, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.actions = actions
+        self.monitor = HealthMonitor.of(bridge)
+        self._state = ""
+        self._reason = ""
+        self._language = "auto"
+        self._recent: list[dict[str, Any]] = []
+        self._sync_available = False
+        self.tray = QSystemTrayIcon(self)
+        self._menu = QMenu()
+        self._menu.setObjectName("trayMenu")
+        self._build_menu()
+        self.tray.setContextMenu(self._menu)
+        self.tray.activated.connect(self._activated)
+        self._menu.installEventFilter(self)
+        self._menu.aboutToShow.connect(self._update_gateway_info)
+
+        self._recent_timer = QTimer(self)  # a burst of sessions.changed makes one sessions.list
+        self._recent_timer.setSingleShot(True)
+        self._recent_timer.setInterval(300)
+        self._recent_timer.timeout.connect(self.refresh_recent)
+        self._uptime_timer = QTimer(self)  # keeps the uptime current while the menu is open
+        self._uptime_timer.setInterval(1000)
+        self._uptime_timer.timeout.connect(self._update_gateway_info)
+        self._menu.aboutToShow.connect(self._uptime_timer.start)
+        self._menu.aboutToHide.connect(self._uptime_timer.stop)
+
+        bridge.statusChanged.connect(self._on_status)
+        bridge.activeRunsChanged.connect(lambda _n: self._update())
+        bridge.sessionsChanged.connect(lambda _p: self._recent_timer.start())
+        bridge.configChanged.connect(lambda _p: self._load_language())
+        self.monitor.changed.connect(self._update)
+        self.retranslate()
+        self._update()
+        if bridge.status.connected:
+            self.refresh_recent()
+            self._load_language()
+
+    # --- what the app uses -----------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def reason(self) -> str:
+        return self._reason
+
+    def menu(self) -> QMenu:
+        return self._menu
+
+    def tooltip(self) -> str:
+        return self.tray.toolTip()
+
+    def show(self) -> None:
+        self.tray.show()
+        self._geometry_tries = 0
+        QTimer.singleShot(200, self._log_geometry)
+
+    def hide(self) -> None:
+        self.tray.hide()
+
+    def isVisible(self) -> bool:  # noqa: N802 - Qt's spelling, like the widgets
+        return self.tray.isVisible()
+
+    def geometry(self) -> QRect:
+        return self.tray.geometry()
+
+    def set_sync_available(self, available: bool) -> None:
+        self._sync_available = bool(available)
+        self.act_sync.setEnabled(self._sync_available)
+
+    def show_message(self, title: str, text: str, level: str = "info") -> None:
+        kind = {"warning": QSystemTrayIcon.MessageIcon.Warning, "error": QSystemTrayIcon.MessageIcon.Critical}
+        self.tray.showMessage(title, text, kind.get(level, QSystemTrayIcon.MessageIcon.Information))
+
+    # --- the menu ---------------------------------------------------------------------------
+
+    def _build_menu(self) -> None:
+        m = self._menu
+        a = self.actions
+        self.act_open = m.addAction(themed_icon("chat"), "")
+        self.act_open.triggered.connect(lambda: a.openChat.emit(""))
+        self.recent_menu = m.addMenu(themed_icon("chat"), "")
+        self.recent_menu.setObjectName("recentMenu")
+        self.act_new = m.addAction(themed_icon("new-chat"), "")
+        self.act_new.triggered.connect(a.newChat.emit)
+        m.addSeparator()
+        self.gateway_menu = m.addMenu(icon("tray-ok"), "")
+        self.gateway_menu.setObjectName("gatewayMenu")
+        self.gateway_menu.aboutToShow.connect(self._update_gateway_info)
+        self.act_gw_kind = self.gateway_menu.addAction("")
+        self.act_gw_address = self.gateway_menu.addAction("")
+        self.act_gw_uptime = self.gateway_menu.addAction("")
+        for info in (self.act_gw_kind, self.act_gw_address, self.act_gw_uptime):
+            info.setEnabled(False)
+        self.act_sync = m.addAction(themed_icon("sync"), "")
+        self.act_sync.setEnabled(False)
+        self.act_sync.triggered.connect(a.syncNow.emit)
+        self.act_health = m.addAction(themed_icon("health"), "")
+        self.act_health.triggered.connect(a.openHealth.emit)
+        m.addSeparator()
+        self.act_settings = m.addAction(themed_icon("settings"), "")
+        self.act_settings.triggered.connect(lambda: a.openSettings.emit(""))
+        self.language_menu = m.addMenu(themed_icon("language"), "")
+        self.language_menu.setObjectName("languageMenu")
+        self.language_group = QActionGroup(self)
+        self.language_group.setExclusive(True)
+        self.language_actions: dict[str, QAction] = {}
+        for lang in LANGUAGE_CHOICES:
+            act = self.language_menu.addAction("")
+            act.setCheckable(True)
+            act.setData(lang)
+            act.setChecked(lang == self._language)
+            self.language_group.addAction(act)
+            act.triggered.connect(lambda _checked=False, lang=lang: self._choose_language(lang))
+            self.language_actions[lang] = act
+        m.addSeparator()
+        self.act_quit = m.addAction(themed_icon("quit"), "")
+        self.act_quit.triggered.connect(a.quit.emit)
+        self._fill_recent()
+
+    def retranslate(self) -> None:
+        self.act_open.setText(tr("Open chat"))
+        self.recent_menu.setTitle(tr("Recent chats"))
+        self.act_new.setText(tr("New chat"))
+        self.gateway_menu.setTitle(tr("Gateway status"))
+        self.act_sync.setText(tr("Sync now"))
+        self.act_health.setText(tr("Health…"))
+        self.act_settings.setText(tr("Settings…"))
+        self.language_menu.setTitle(tr("Language"))
+        for lang, act in self.language_actions.items():
+            act.setText(tr("Automatic (system)") if lang == "auto" else language_name(lang))
+        self.act_quit.setText(tr("Quit molt-desktop"))
+        self._fill_recent()
+        self._update_gateway_info()
+        self._apply_state(self._state, self._reason, force_tooltip=True)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        # The tray is not a widget; its menu is, and receives LanguageChange for it.
+        if watched is self._menu and event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        return False
+
+    def refresh_recent(self) -> None:
+        if not self.bridge.status.connected:
+            return
+        self.bridge.spawn(self.bridge.call("sessions.list", {"limit": RECENT_SESSIONS, "includeDerivedTitles": True}),
+                          on_result=self._recent_loaded,
+                          on_error=lambda exc: log.info("tray: cannot list recent chats: %s", exc))
+
+    def recent_keys(self) -> list[str]:
+        return [str(row.get("key")) for row in self._recent]
+
+    def _recent_loaded(self, payload: Any) -> None:
+        rows = payload.get("sessions") if isinstance(payload, dict) else None
+        self._recent = [r for r in rows or [] if isinstance(r, dict) and r.get("key")][:RECENT_SESSIONS]
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        if not self._recent:
+            empty = menu.addAction(tr("No chats yet"))
+            empty.setEnabled(False)
+            return
+        for row in self._recent:
+            key = str(row["key"])
+            act = menu.addAction(session_title(row))
+            act.setData(key)
+            act.setToolTip(key)
+            act.triggered.connect(lambda _checked=False, key=key: self.actions.openChat.emit(key))
+
+    def _choose_language(self, lang: str) -> None:
+        self._language = lang
+        self.language_actions[lang].setChecked(True)
+        self.actions.setLanguage.emit(lang)
+
+    def _load_language(self) -> None:
+        if not self.bridge.status.connected:
+            return
+
+        def loaded(payload: Any) -> None:
+            config = payload.get("config") if isinstance(payload, dict) else None
+            ui = config.get("ui") if isinstance(config, dict) else None
+            lang = ui.get("language") if isinstance(ui, dict) else None
+            self._language = lang if lang in LANGUAGE_CHOICES else "auto"
+            self.language_actions[self._language].setChecked(True)
+
+        self.bridge.spawn(self.bridge.call("config.get", {}), on_result=loaded,
+                          on_error=lambda exc: log.info("tray: cannot read the language setting: %s", exc))
+
+    def _update_gateway_info(self) -> None:
+        status = self.bridge.status
+        if status.kind == "remote":
+            self.act_gw_kind.setText(tr("Remote gateway ({name})").format(name=status.endpoint_id or ""))
+        else:
+            self.act_gw_kind.setText(tr("Local gateway (on this computer)"))
+        self.act_gw_address.setText(tr("Address: {address}").format(address=status.url or tr("unknown")))
+        if status.connected:
+            uptime = self.monitor.uptime_ms()
+            text = format_duration(uptime) if uptime is not None else tr("unknown")
+            self.act_gw_uptime.setText(tr("Up for {duration}").format(duration=text))
+        else:
+            self.act_gw_uptime.setText(tr("Not connected: {error}").format(
+                error=status.error or tr("connecting…")))
+        self.gateway_menu.setIcon(icon(f"tray-{self._state or 'down'}"))
+
+    # --- state ------------------------------------------------------------------------------
+
+    def _on_status(self, status: PoolStatus) -> None:
+        self._update()
+        if status.connected:
+            self.refresh_recent()
+            self._load_language()
+
+    def compute_state(self) -> tuple[str, str]:
+        status = self.bridge.status
+        if not status.connected:
+            if status.state == "stopped":
+                return "down", tr("the gateway has stopped.")
+            if status.error:
+                return "down", tr("cannot reach the gateway at {address} ({error}). Retrying.").format(
+                    address=_address(status.url), error=status.error)
+            return "down", tr("connecting to the gateway…")
+        runs = self.bridge.active_runs
+        if runs > 0:
+            if runs == 1:
+                return "working", tr("a reply is streaming.")
+            return "working", tr("{count} replies are streaming.").format(count=runs)
+        problems = self.monitor.problems()
+        if problems:
+            return "degraded", problems[0].text
+        if status.kind == "remote":
+            return "remote", tr("connected to the remote gateway at {address}.").format(address=_address(status.url))
+        return "ok", tr("the local gateway is running at {address}.").format(address=_address(status.url))
+
+    def _update(self) -> None:
+        state, reason = self.compute_state()
+        self._apply_state(state, reason)
+
+    def _apply_state(self, state: str, reason: str, *, force_tooltip: bool = False) -> None:
+        if not state:
+            return
+        changed = (state, reason) != (self._state, self._reason)
+        if state != self._state:
+            self.tray.setIcon(tray_icon(state))
+            self.gateway_menu.setIcon(tray_icon(state))
+        self._state, self._reason = state, reason
+        if changed or force_tooltip:
+            self.tray.setToolTip(tr("molt-desktop — {state}: {reason}").format(state=state_words(state),
+                                                                            reason=reason))
+        if changed:
+            log.info("tray state %s: %s", state, reason)
+            self.stateChanged.emit(state, reason)
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            log.info("tray icon clicked")
+            self.actions.toggleChat.emit()
+
+    def _log_geometry(self) -> None:
+        """Where the icon landed (tests on a real display click it there)."""
+        rect = self.tray.geometry()
+        if rect.isEmpty() and self._geometry_tries < 25:
+            self._geometry_tries += 1
+            QTimer.singleShot(200, self._log_geometry)
+            return
+        log.info("tray icon geometry %d,%d %dx%d", rect.x(), rect.y(), rect.width(), rect.height())
+
+
+def tray_icon(state: str) -> QIcon:
+    return icon(f"tray-{state if state in STATES else 'down'}")
+
+
+def _address(url: str | None) -> str:
+    if not url:
+        return tr("unknown")
+    return url.split("://", 1)[-1].rstrip("/")
+
+
+__all__ = ["STATES", "TrayIcon", "session_title", "state_words", "tray_icon"]
