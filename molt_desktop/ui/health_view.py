@@ -132,7 +132,14 @@ class HealthView(QWidget):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
+        elif event.type() == QEvent.Type.PaletteChange:
+            self._apply_icons()
         super().changeEvent(event)
+
+    def _apply_icons(self) -> None:
+        self.refresh_button.setIcon(themed_icon("refresh"))
+        for button in self.settings_buttons.values():
+            button.setIcon(themed_icon("settings"))
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         self.timer.start()

@@ -132,9 +132,8 @@ class _SchemeFollower(QObject):
         if dark == self.dark:
             return
         self.dark = dark
-        self.app.setPalette(make_palette(dark))
+        self.app.setPalette(make_palette(dark))  # widgets get PaletteChange and redraw their icons
         self.app.setStyleSheet(STYLESHEET % colors(dark))
-        themed_icon.cache_clear()
         log.info("palette: %s", "dark" if dark else "light")
         self.applied.emit(dark)
 
@@ -159,9 +158,16 @@ def current_text_color() -> QColor:
     return QGuiApplication.palette().color(QPalette.ColorRole.WindowText)
 
 
-@cache
 def themed_icon(name: str) -> QIcon:
-    """`resources/icons/<name>.svg` with its neutral grey in the palette's text colour."""
+    """`resources/icons/<name>.svg` with its neutral grey in the palette's text colour.
+
+    Widgets call it again on `QEvent.PaletteChange` to follow a light/dark switch.
+    """
+    return _themed_icon(name, current_text_color().name())
+
+
+@cache
+def _themed_icon(name: str, color_name: str) -> QIcon:
     path = icon_path(name)
     try:
         svg = path.read_text(encoding="utf-8")
@@ -170,11 +176,7 @@ def themed_icon(name: str) -> QIcon:
         return QIcon()
     if ICON_GREY not in svg:
         return QIcon(str(path))
-    text = current_text_color()
-    # A touch softer than body text, like native toolbar icons.
-    color = QColor(text)
-    color.setAlphaF(0.85)
-    svg = svg.replace(ICON_GREY, color.name(QColor.NameFormat.HexRgb))
+    svg = svg.replace(ICON_GREY, color_name)
     renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
     result = QIcon()
     for size in ICON_SIZES:
@@ -182,7 +184,7 @@ def themed_icon(name: str) -> QIcon:
             image = QImage(size * ratio, size * ratio, QImage.Format.Format_ARGB32_Premultiplied)
             image.fill(Qt.GlobalColor.transparent)
             painter = QPainter(image)
-            painter.setOpacity(0.85)
+            painter.setOpacity(0.85)  # a touch softer than body text, like native toolbar icons
             renderer.render(painter, QRectF(0, 0, size * ratio, size * ratio))
             painter.end()
             pixmap = QPixmap.fromImage(image)

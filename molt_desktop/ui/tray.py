@@ -77,6 +77,7 @@ class TrayIcon(QObject):
         self.tray.activated.connect(self._activated)
         self._menu.installEventFilter(self)
         self._menu.aboutToShow.connect(self._update_gateway_info)
+        self._menu.aboutToShow.connect(self._log_menu)
 
         self._recent_timer = QTimer(self)  # a burst of sessions.changed makes one sessions.list
         self._recent_timer.setSingleShot(True)
@@ -142,11 +143,11 @@ class TrayIcon(QObject):
     def _build_menu(self) -> None:
         m = self._menu
         a = self.actions
-        self.act_open = m.addAction(themed_icon("chat"), "")
+        self.act_open = m.addAction("")
         self.act_open.triggered.connect(lambda: a.openChat.emit(""))
-        self.recent_menu = m.addMenu(themed_icon("chat"), "")
+        self.recent_menu = m.addMenu("")
         self.recent_menu.setObjectName("recentMenu")
-        self.act_new = m.addAction(themed_icon("new-chat"), "")
+        self.act_new = m.addAction("")
         self.act_new.triggered.connect(a.newChat.emit)
         m.addSeparator()
         self.gateway_menu = m.addMenu(icon("tray-ok"), "")
@@ -157,15 +158,15 @@ class TrayIcon(QObject):
         self.act_gw_uptime = self.gateway_menu.addAction("")
         for info in (self.act_gw_kind, self.act_gw_address, self.act_gw_uptime):
             info.setEnabled(False)
-        self.act_sync = m.addAction(themed_icon("sync"), "")
+        self.act_sync = m.addAction("")
         self.act_sync.setEnabled(False)
         self.act_sync.triggered.connect(a.syncNow.emit)
-        self.act_health = m.addAction(themed_icon("health"), "")
+        self.act_health = m.addAction("")
         self.act_health.triggered.connect(a.openHealth.emit)
         m.addSeparator()
-        self.act_settings = m.addAction(themed_icon("settings"), "")
+        self.act_settings = m.addAction("")
         self.act_settings.triggered.connect(lambda: a.openSettings.emit(""))
-        self.language_menu = m.addMenu(themed_icon("language"), "")
+        self.language_menu = m.addMenu("")
         self.language_menu.setObjectName("languageMenu")
         self.language_group = QActionGroup(self)
         self.language_group.setExclusive(True)
@@ -179,9 +180,17 @@ class TrayIcon(QObject):
             act.triggered.connect(lambda _checked=False, lang=lang: self._choose_language(lang))
             self.language_actions[lang] = act
         m.addSeparator()
-        self.act_quit = m.addAction(themed_icon("quit"), "")
+        self.act_quit = m.addAction("")
         self.act_quit.triggered.connect(a.quit.emit)
         self._fill_recent()
+        self._apply_icons()
+
+    def _apply_icons(self) -> None:
+        """Monochrome icons in the palette's text colour (again after a light/dark switch)."""
+        for item, name in ((self.act_open, "chat"), (self.recent_menu, "chat"), (self.act_new, "new-chat"),
+                           (self.act_sync, "sync"), (self.act_health, "health"), (self.act_settings, "settings"),
+                           (self.language_menu, "language"), (self.act_quit, "quit")):
+            item.setIcon(themed_icon(name))
 
     def retranslate(self) -> None:
         self.act_open.setText(tr("Open chat"))
@@ -203,6 +212,8 @@ class TrayIcon(QObject):
         # The tray is not a widget; its menu is, and receives LanguageChange for it.
         if watched is self._menu and event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
+        elif watched is self._menu and event.type() == QEvent.Type.PaletteChange:
+            self._apply_icons()
         return False
 
     def refresh_recent(self) -> None:
@@ -321,6 +332,10 @@ class TrayIcon(QObject):
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
             log.info("tray icon clicked")
             self.actions.toggleChat.emit()
+
+    def _log_menu(self) -> None:
+        entries = [a.text() for a in self._menu.actions() if not a.isSeparator()]
+        log.debug("tray menu opened: %s", " | ".join(entries))
 
     def _log_geometry(self) -> None:
         """Where the icon landed (tests on a real display click it there)."""
