@@ -217,7 +217,7 @@ class HealthView(QWidget):
 
         if not status.connected:
             state = "down"
-            why = status.error or tr("connecting to the gateway…")
+            why = status.error or tr("Connecting to the gateway…")
         elif problems:
             state, why = "degraded", problems[0].text
         else:

@@ -292,22 +292,22 @@ class TrayIcon(QObject):
         status = self.bridge.status
         if not status.connected:
             if status.state == "stopped":
-                return "down", tr("the gateway has stopped.")
+                return "down", tr("The gateway has stopped.")
             if status.error:
-                return "down", tr("cannot reach the gateway at {address} ({error}). Retrying.").format(
+                return "down", tr("Cannot reach the gateway at {address} ({error}). Retrying.").format(
                     address=_address(status.url), error=status.error)
-            return "down", tr("connecting to the gateway…")
+            return "down", tr("Connecting to the gateway…")
         runs = self.bridge.active_runs
         if runs > 0:
             if runs == 1:
-                return "working", tr("a reply is streaming.")
+                return "working", tr("A reply is streaming.")
             return "working", tr("{count} replies are streaming.").format(count=runs)
         problems = self.monitor.problems()
         if problems:
             return "degraded", problems[0].text
         if status.kind == "remote":
-            return "remote", tr("connected to the remote gateway at {address}.").format(address=_address(status.url))
-        return "ok", tr("the local gateway is running at {address}.").format(address=_address(status.url))
+            return "remote", tr("Connected to the remote gateway at {address}.").format(address=_address(status.url))
+        return "ok", tr("The local gateway is running at {address}.").format(address=_address(status.url))
 
     def _update(self) -> None:
         state, reason = self.compute_state()

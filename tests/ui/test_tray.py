@@ -61,7 +61,7 @@ async def test_menu_entries_in_order_and_what_they_ask_for(desktop: Desktop) -> 
     await wait_until(lambda: tray.state == "ok", what="the tray to say ok")
     assert [a.text() for a in entries(tray)] == MENU
     assert not QSystemTrayIcon.isSystemTrayAvailable()  # offscreen: logic only
-    assert tray.tooltip().startswith("molt-desktop — Ready: the local gateway is running at 127.0.0.1:")
+    assert tray.tooltip().startswith("molt-desktop — Ready: The local gateway is running at 127.0.0.1:")
 
     by_text(tray, "Open chat").trigger()
     by_text(tray, "New chat").trigger()
@@ -143,7 +143,7 @@ async def test_state_follows_a_streamed_reply_and_the_gateway_stopping(desktop: 
     await asyncio.sleep(0)
     await send(desktop, "agent:main:desktop-slow", "take your time")
     state, reason = await working
-    assert reason == "a reply is streaming."
+    assert reason == "A reply is streaming."
     assert tray.tooltip() == f"molt-desktop — Replying: {reason}"
     await wait_signal(tray.stateChanged, 10, check=lambda s, _r: s == "ok")
     assert [c[0] for c in changes] == ["working", "ok"]
@@ -152,7 +152,7 @@ async def test_state_follows_a_streamed_reply_and_the_gateway_stopping(desktop: 
     assert desktop.services.gateway is not None
     await desktop.services.gateway.stop()
     state, reason = await wait_signal(tray.stateChanged, 10, check=lambda s, _r: s == "down")
-    assert "cannot reach the gateway" in reason or "connection closed" in reason, reason
+    assert "Cannot reach the gateway" in reason or "connection closed" in reason, reason
     assert tray.tooltip().startswith("molt-desktop — Gateway not reachable: ")
     assert desktop.bridge.status.url and desktop.bridge.status.url.split("://")[1] in tray.tooltip() \
         or "connection closed" in tray.tooltip()

@@ -141,7 +141,7 @@ def test_tray_icon_menu_chat_window_and_health_states(desktop_x: XDesktop, fake_
     log = AppLog(state / "logs" / "molt-desktop.log", app, stderr)
     try:
         # The icon appears: the app says where, and the screen shows it there, green.
-        assert log.wait("tray state ok", 40).startswith("tray state ok: the local gateway is running at 127.0.0.1:")
+        assert log.wait("tray state ok", 40).startswith("tray state ok: The local gateway is running at 127.0.0.1:")
         geometry = log.wait("tray icon geometry ", 15, new=False)
         position, size = geometry.removeprefix("tray icon geometry ").split()
         x, y = (int(v) for v in position.split(","))
