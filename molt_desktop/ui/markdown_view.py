@@ -1,0 +1,456 @@
+"""One message's Markdown, rendered incrementally while it streams.
+
+`split_blocks(tail, final)` cuts Markdown source into top-level blocks (paragraphs, headings,
+list items, fenced code) and says which ones are finished: a block is finished once the next
+one has begun (or its closing fence arrived), so later text cannot change how it renders.
+`MarkdownView` keeps every finished block rendered once, in a QTextFrame of its own, and on
+each delta re-renders only the open tail block; an unclosed code fence grows line by line
+(only the new lines are highlighted; the whole block is highlighted once when it closes).
+Per-delta work is therefore proportional to the tail, not to the reply.
+
+Prose goes through Qt's CommonMark importer (`QTextCursor.insertMarkdown`); fenced code is
+highlighted with Pygments (a light or dark style following the palette) and gets a "Copy
+code" link. Not here: message chrome (header, copy button, bubbles) — see chat_messages.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFrame,
+    QTextFrameFormat,
+    QTextLength,
+)
+from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
+
+from molt_desktop.ui.chat_code import (
+    code_style,
+    insert_highlighted,
+    palette_is_dark,
+    text_format,
+)
+from molt_desktop.ui.i18n import tr
+
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)[^`]*$")
+_HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
+_LIST_ITEM = re.compile(r"^(?:[-*+]|\d{1,9}[.)])(\s|$)")
+_RULE = re.compile(r"^ {0,3}([-*_])(\s*\1){2,}\s*$")
+
+
+# --- cutting Markdown into blocks -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Block:
+    """A top-level block: its source (without the blank lines around it), and for fenced code
+    the language and the code itself."""
+    source: str
+    code: str | None = None  # the fence's content, for a code block
+    lang: str = ""
+
+    @property
+    def is_code(self) -> bool:
+        return self.code is not None
+
+
+def _fence_block(source: str, closed: bool) -> Block:
+    lines = source.split("\n")
+    match = _FENCE_OPEN.match(lines[0])
+    lang = match.group(2) if match else ""
+    body = lines[1:-1] if closed and len(lines) > 1 else lines[1:]
+    if not closed and body and body[-1] == "":
+        body = body[:-1]
+    return Block(source, "\n".join(body), lang)
+
+
+def _closes(line: str, fence: str) -> bool:
+    stripped = line.strip()
+    return (len(line) - len(line.lstrip(" ")) <= 3 and stripped.startswith(fence[0] * len(fence))
+            and stripped == stripped[0] * len(stripped) and stripped[0] == fence[0])
+
+
+def split_blocks(tail: str, final: bool) -> tuple[list[Block], int]:
+    """The finished blocks at the start of `tail`, and how many characters of it they (and the
+    blank lines after them) take. With `final`, everything is finished."""
+    blocks: list[Block] = []
+    start = -1  # where the open block starts; -1: between blocks
+    kind = ""  # "fence", "list" or "text" for the open block
+    fence = ""
+    blank_at = -1  # where the first blank line after the open block's text starts
+    consumed = 0
+    pos = 0
+    length = len(tail)
+
+    def close(end: int) -> None:
+        nonlocal start, consumed
+        source = tail[start:end].rstrip("\n")
+        if source.strip():
+            blocks.append(_fence_block(source, True) if kind == "fence" else Block(source))
+        start = -1
+        consumed = end
+
+    while pos < length:
+        newline = tail.find("\n", pos)
+        if newline < 0:
+            if not final:
+                # A line that begins unindented after a blank line starts a new block,
+                # whatever the rest of it turns out to be.
+                if start >= 0 and kind != "fence" and blank_at >= 0 and tail[pos] not in " \t":
+                    close(blank_at)
+                    consumed = pos
+                break
+            newline = length
+        line = tail[pos:newline]
+        line_end = min(newline + 1, length)
+        blank = not line.strip()
+        if start < 0:
+            if blank:
+                consumed = line_end
+            else:
+                start, blank_at = pos, -1
+                opened = _FENCE_OPEN.match(line)
+                if opened:
+                    kind, fence = "fence", opened.group(1)
+                elif _HEADING.match(line) or _RULE.match(line):
+                    kind = "text"
+                    close(line_end)  # a heading or a rule is a block by itself
+                else:
+                    kind = "list" if _LIST_ITEM.match(line) else "text"
+        elif kind == "fence":
+            if _closes(line, fence):
+                close(line_end)
+        elif blank:
+            if blank_at < 0:
+                blank_at = pos
+        else:
+            indented = line[:1] in (" ", "\t")
+            opened = None if indented else _FENCE_OPEN.match(line)
+            new_item = not indented and kind == "list" and _LIST_ITEM.match(line)
+            starts_new = opened or (not indented and (_HEADING.match(line) or new_item)) or (
+                blank_at >= 0 and not indented)
+            if starts_new:
+                close(blank_at if blank_at >= 0 else pos)
+                start, blank_at = pos, -1
+                consumed = pos
+                if opened:
+                    kind, fence = "fence", opened.group(1)
+                elif _HEADING.match(line):
+                    kind = "text"
+                    close(line_end)
+                else:
+                    kind = "list" if _LIST_ITEM.match(line) else "text"
+            else:
+                blank_at = -1
+        pos = line_end
+    if final and start >= 0:
+        source = tail[start:].rstrip("\n")
+        if source.strip():
+            blocks.append(_fence_block(source, False) if kind == "fence" else Block(source))
+        consumed = length
+    elif final:
+        consumed = length
+    return blocks, consumed
+
+
+def open_fence(tail: str) -> tuple[str, str] | None:
+    """(fence line, language) when `tail` is a single unclosed fenced code block."""
+    first, _, _ = tail.partition("\n")
+    match = _FENCE_OPEN.match(first)
+    return (first, match.group(2)) if match else None
+
+
+def _margins(source: str) -> tuple[float, float]:
+    """Frame margins (top, bottom): list items sit close together, as in one list."""
+    return (0, 0) if _LIST_ITEM.match(source.lstrip(" ")) else (3, 3)
+
+
+def _tighten_list(frame: QTextFrame) -> None:
+    """Each list item is a frame of its own: drop Qt's per-item margins so they read as one list."""
+    block = frame.firstCursorPosition().block()
+    end = frame.lastPosition()
+    while block.isValid() and block.position() <= end:
+        if block.textList() is not None:
+            cursor = QTextCursor(block)
+            fmt = block.blockFormat()
+            fmt.setTopMargin(2)
+            fmt.setBottomMargin(2)
+            cursor.setBlockFormat(fmt)
+        block = block.next()
+
+
+# --- the view -----------------------------------------------------------------------------------
+
+@dataclass
+class RenderStats:
+    """How often each finished block (by index) and the open tail were rendered."""
+    finished: Counter[int]
+    tail: int = 0
+
+
+class _OpenCode:
+    """The unclosed fence at the end of a stream: its code frame and how much of it is drawn."""
+
+    def __init__(self, frame: QTextFrame, fence_line: str, lang: str, pending_pos: int) -> None:
+        self.frame = frame
+        self.fence_line = fence_line
+        self.lang = lang
+        self.done = 0  # characters of the code body drawn as complete lines
+        self.pending_pos = pending_pos  # document position of the (redrawn) unfinished last line
+
+
+class MarkdownView(QTextBrowser):
+    """A read-only, self-sizing view of one message: `set_markdown()` for a whole text,
+    `append()` while it streams, `finish()` when it ended; `set_plain()` for text shown as is."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.anchorClicked.connect(self._anchor_clicked)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setLineWrapMode(QTextBrowser.LineWrapMode.WidgetWidth)
+        self.setWordWrapMode(self.wordWrapMode().WrapAtWordBoundaryOrAnywhere)
+        self.viewport().setAutoFillBackground(False)
+        self.setStyleSheet("QTextBrowser { background: transparent; }")
+        self.document().setDocumentMargin(2)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+        self.stats = RenderStats(Counter())
+        self._reset()
+
+    # -- public ----------------------------------------------------------------------------------
+    def markdown(self) -> str:
+        """The Markdown source shown (streamed so far)."""
+        return "".join(self._done) + self._tail
+
+    def length(self) -> int:
+        """len(self.markdown()), without joining the text."""
+        return self._done_len + len(self._tail)
+
+    def code_blocks(self) -> list[str]:
+        return list(self._codes)
+
+    def set_plain(self, text: str) -> None:
+        self._reset()
+        self._plain = True
+        self._done = [text]
+        self._done_len = len(text)
+        self.setPlainText(text)
+
+    def set_markdown(self, text: str) -> None:
+        self._reset()
+        self._tail = text
+        self._update(final=True)
+
+    def append(self, delta: str) -> None:
+        if delta:
+            self._tail += delta
+            self._update(final=False)
+
+    def set_text(self, text: str) -> None:
+        """Show `text` (the cumulative stream): appends when it continues what is shown."""
+        current_len = self.length()
+        if len(text) >= current_len and text.startswith(self.markdown()):
+            self.append(text[current_len:])
+        else:
+            self.set_markdown_streaming(text)
+
+    def set_markdown_streaming(self, text: str) -> None:
+        self._reset()
+        self._tail = text
+        self._update(final=False)
+
+    def finish(self, text: str | None = None) -> None:
+        """The stream ended; `text` is the whole message when the gateway sent it."""
+        if text is not None and text != self.markdown():
+            self.set_markdown(text)
+            return
+        self._update(final=True)
+
+    # -- rendering -------------------------------------------------------------------------------
+    def _reset(self) -> None:
+        self.clear()
+        self._plain = False
+        self._done: list[str] = []
+        self._done_len = 0
+        self._tail = ""
+        self._codes: list[str] = []
+        self._tail_frame: QTextFrame | None = None
+        self._open_code: _OpenCode | None = None
+        self._blocks = 0
+        self._dark = palette_is_dark(self.palette())
+        self.stats = RenderStats(Counter())
+        first = QTextCursor(self.document())
+        self._shrink_separator(first)
+
+    def _update(self, final: bool) -> None:
+        blocks, consumed = split_blocks(self._tail, final)
+        if blocks or consumed:
+            self._drop_tail()
+            for block in blocks:
+                self._render_block(block)
+            self._done.append(self._tail[:consumed])
+            self._done_len += consumed
+            self._tail = self._tail[consumed:]
+        if final:
+            self._drop_tail()
+            return
+        if self._tail.strip():
+            self._render_tail()
+        else:
+            self._drop_tail()
+
+    def _drop_tail(self) -> None:
+        frame = self._tail_frame
+        if frame is None:
+            return
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(frame.firstPosition() - 1)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        self._tail_frame = None
+        self._open_code = None
+
+    def _new_frame(self, top: float = 3, bottom: float = 3) -> tuple[QTextFrame, QTextCursor]:
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        fmt = QTextFrameFormat()
+        fmt.setTopMargin(top)
+        fmt.setBottomMargin(bottom)
+        frame = cursor.insertFrame(fmt)
+        after = QTextCursor(self.document())
+        after.setPosition(frame.lastPosition() + 1)
+        self._shrink_separator(after)
+        return frame, cursor
+
+    @staticmethod
+    def _shrink_separator(cursor: QTextCursor) -> None:
+        """The empty block Qt keeps between two frames: no height of its own."""
+        block = QTextBlockFormat()
+        block.setLineHeight(0, QTextBlockFormat.LineHeightTypes.FixedHeight.value)
+        cursor.setBlockFormat(block)
+        char = QTextCharFormat()
+        char.setFontPointSize(1)
+        cursor.setBlockCharFormat(char)
+
+    def _render_block(self, block: Block) -> None:
+        index = self._blocks
+        self._blocks += 1
+        self.stats.finished[index] += 1
+        if block.is_code:
+            self._render_code(block.code or "", block.lang)
+        else:
+            frame, cursor = self._new_frame(*_margins(block.source))
+            cursor.insertMarkdown(block.source)
+            _tighten_list(frame)
+
+    def _code_frame(self, lang: str, number: int) -> tuple[QTextFrame, QTextCursor]:
+        """A shaded frame with a header line (language, Copy code) and a cursor for the code."""
+        _, cursor = self._new_frame(5, 5)
+        style = code_style(self._dark)
+        fmt = QTextFrameFormat()
+        fmt.setBackground(QColor(style.background_color))
+        fmt.setPadding(8)
+        fmt.setBorder(1)
+        fmt.setBorderBrush(QColor("#30363d" if self._dark else "#d0d7de"))
+        fmt.setBorderStyle(QTextFrameFormat.BorderStyle.BorderStyle_Solid)
+        fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
+        inner = cursor.insertFrame(fmt)
+        header = QTextCharFormat()
+        header.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.85))
+        header.setForeground(QColor("#8b949e" if self._dark else "#656d76"))
+        cursor.insertText((lang or tr("code")) + "   ", header)
+        link = QTextCharFormat(header)
+        link.setAnchor(True)
+        link.setAnchorHref(f"copy-code:{number}")
+        link.setForeground(QColor("#58a6ff" if self._dark else "#0969da"))
+        cursor.insertText(tr("Copy code"), link)
+        block = QTextBlockFormat()
+        block.setBottomMargin(4)
+        cursor.setBlockFormat(block)
+        cursor.insertBlock(QTextBlockFormat(), text_format(self._dark))
+        return inner, cursor
+
+    def _render_code(self, code: str, lang: str) -> None:
+        self._codes.append(code)
+        _, cursor = self._code_frame(lang, len(self._codes) - 1)
+        insert_highlighted(cursor, code, lang, self._dark)
+
+    def _render_tail(self) -> None:
+        self.stats.tail += 1
+        fence = open_fence(self._tail)
+        if fence is not None:
+            self._render_open_code(*fence)
+            return
+        self._drop_tail()
+        frame, cursor = self._new_frame(*_margins(self._tail))
+        cursor.insertMarkdown(self._tail)
+        _tighten_list(frame)
+        self._tail_frame = frame
+
+    def _render_open_code(self, fence_line: str, lang: str) -> None:
+        """Draw only what is new in an unclosed fence: its new complete lines, and the last line."""
+        state = self._open_code
+        if state is None or state.fence_line != fence_line:
+            self._drop_tail()
+            inner, cursor = self._code_frame(lang, len(self._codes))
+            state = _OpenCode(inner, fence_line, lang, cursor.position())
+            self._tail_frame = inner.parentFrame()
+            self._open_code = state
+        body = self._tail[len(fence_line) + 1:] if "\n" in self._tail else ""
+        complete = body[: body.rfind("\n") + 1]
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(state.pending_pos)
+        cursor.setPosition(state.frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        new_lines = complete[state.done:]
+        if new_lines:
+            insert_highlighted(cursor, new_lines, lang, self._dark)
+            state.done = len(complete)
+        state.pending_pos = cursor.position()
+        partial = body[len(complete):]
+        if partial:
+            cursor.insertText(partial, text_format(self._dark))
+
+    # -- Qt ------------------------------------------------------------------------------------
+    def _anchor_clicked(self, url: QUrl) -> None:
+        text = url.toString()
+        if text.startswith("copy-code:"):
+            index = int(text.split(":", 1)[1])
+            codes = self._codes
+            if self._open_code is not None and index == len(codes):
+                fence = len(self._open_code.fence_line) + 1
+                QGuiApplication.clipboard().setText(self._tail[fence:])
+            elif 0 <= index < len(codes):
+                QGuiApplication.clipboard().setText(codes[index])
+        elif url.scheme() in ("http", "https", "mailto"):
+            from PySide6.QtGui import QDesktopServices
+
+            QDesktopServices.openUrl(url)
+
+    def _fit_height(self, size: object = None) -> None:
+        height = int(self.document().size().height()) + 2
+        if height != self.height():
+            self.setFixedHeight(height)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(super().sizeHint().width(), int(self.document().size().height()) + 2)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and not self._plain:
+            dark = palette_is_dark(self.palette())
+            if dark != self._dark and (self._done or self._tail):
+                text = self.markdown()
+                streaming = bool(self._tail)
+                self.set_markdown_streaming(text) if streaming else self.set_markdown(text)
