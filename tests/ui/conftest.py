@@ -6,7 +6,9 @@ app. `desktop` starts the services of app.py with a fake OpenAI-compatible model
 connects a GatewayBridge; widgets under test are given `desktop.bridge` and `desktop.actions`.
 
 Async tests wait with `wait_until()` / `wait_signal()` (they yield to the loop); qtbot's
-blocking waits would nest a Qt event loop inside a running asyncio task.
+blocking waits would nest a Qt event loop inside a running asyncio task. For the same reason
+pytest-qt's `processEvents()` between test phases is turned off: it would step asyncio callbacks
+while no loop runs (qasync delivers them as Qt events). Qt events still run inside the loop.
 Screenshots go to `.cache/screenshots/` (override with MOLT_DESKTOP_SCREENSHOTS).
 """
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
 import pytest  # noqa: E402
+import pytestqt.plugin  # noqa: E402
 import qasync  # noqa: E402
 from PySide6.QtCore import SignalInstance  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
@@ -37,6 +40,9 @@ from tests.gateway.conftest import TOKEN, write_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("MOLT_DESKTOP_SCREENSHOTS") or ROOT / ".cache" / "screenshots")
+
+
+pytestqt.plugin._process_events = lambda: None  # see the module docstring
 
 
 def _qapp() -> QApplication:
@@ -78,9 +84,13 @@ async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: 
         await asyncio.sleep(0.01)
 
 
-async def wait_signal(signal: SignalInstance, timeout: float = 10.0,
-                      check: Callable[..., bool] | None = None) -> tuple[Any, ...]:
-    """The arguments of the next emission of `signal` (that passes `check`)."""
+def wait_signal(signal: SignalInstance, timeout: float = 10.0,
+                check: Callable[..., bool] | None = None) -> Awaitable[tuple[Any, ...]]:
+    """The arguments of the next emission of `signal` (that passes `check`).
+
+    Listening starts at the call, so `waiter = wait_signal(...)`, then the action, then
+    `await waiter` catches an emission made by the action itself.
+    """
     future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
 
     def slot(*args: Any) -> None:
@@ -88,10 +98,14 @@ async def wait_signal(signal: SignalInstance, timeout: float = 10.0,
             future.set_result(args)
 
     signal.connect(slot)
-    try:
-        return await asyncio.wait_for(future, timeout)
-    finally:
-        signal.disconnect(slot)
+
+    async def wait() -> tuple[Any, ...]:
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            signal.disconnect(slot)
+
+    return wait()
 
 
 def save_screenshot(widget: QWidget, name: str) -> Path:
