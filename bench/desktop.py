@@ -216,7 +216,7 @@ async def streaming(chunks: int, synthetic_chars: int) -> dict[str, Any]:
         state = Path(tmp)
         os.environ["MOLT_DESKTOP_HOME"] = str(state)
         async with FakeModelServer("openai") as fake:
-            fake.behavior.text = long_reply(8000)
+            fake.behavior.text = long_reply(synthetic_chars)
             fake.behavior.chunks = chunks
             fake.behavior.delay = 0.002
             write_config(state, free_port(), free_port())
@@ -290,6 +290,7 @@ def run_streaming(chunks: int, synthetic_chars: int) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(["molt-desktop-bench"])
+    app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the loop
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
