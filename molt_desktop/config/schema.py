@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from molt_desktop.i18n import N_
+
 DEFAULT_PORT = 18789
 DEFAULT_MAX_PAYLOAD = 26_214_400
 SUPPORTED_APIS = ("anthropic-messages", "openai-completions")
@@ -41,14 +43,14 @@ class MoltModel(BaseModel):
 class GatewayAuthConfig(OpenModel):
     mode: Literal["token", "password", "none"] = Field(
         default="token",
-        description=(
+        description=N_(
             "How clients prove who they are: `token` (a shared token, the default), `password`, "
             "or `none` (anyone who can reach the port; only sensible on loopback)."
         ),
     )
     token: str | None = Field(
         default=None,
-        description=(
+        description=N_(
             "The shared gateway token for `token` mode. Leave empty to let molt_desktop generate "
             "one and keep it in the OS keyring (`keyring:gateway.token`); `${VAR}` and "
             "`keyring:<name>` values are accepted."
@@ -56,20 +58,20 @@ class GatewayAuthConfig(OpenModel):
     )
     password: str | None = Field(
         default=None,
-        description="The password for `password` mode (`keyring:<name>` or `${VAR}` recommended).",
+        description=N_("The password for `password` mode (`keyring:<name>` or `${VAR}` recommended)."),
     )
 
 
 class GatewayTlsConfig(OpenModel):
-    enabled: bool = Field(default=False, description="Serve HTTPS/WSS instead of plain HTTP/WS.")
-    certPath: str | None = Field(default=None, description="PEM certificate file for TLS (OpenClaw key name).")
-    keyPath: str | None = Field(default=None, description="PEM private key file for TLS (OpenClaw key name).")
+    enabled: bool = Field(default=False, description=N_("Serve HTTPS/WSS instead of plain HTTP/WS."))
+    certPath: str | None = Field(default=None, description=N_("PEM certificate file for TLS (OpenClaw key name)."))
+    keyPath: str | None = Field(default=None, description=N_("PEM private key file for TLS (OpenClaw key name)."))
 
 
 class ChatCompletionsEndpointConfig(OpenModel):
     enabled: bool = Field(
         default=True,
-        description=(
+        description=N_(
             "Serve the OpenAI-compatible `/v1/chat/completions` and `/v1/models` endpoints. "
             "OpenClaw defaults to off; molt_desktop defaults to on because the gateway binds to "
             "loopback and requires the gateway token (Bearer) anyway."
@@ -80,42 +82,43 @@ class ChatCompletionsEndpointConfig(OpenModel):
 class HttpEndpointsConfig(OpenModel):
     chatCompletions: ChatCompletionsEndpointConfig = Field(
         default_factory=ChatCompletionsEndpointConfig,
-        description="The OpenAI-compatible chat completions endpoint.",
+        description=N_("The OpenAI-compatible chat completions endpoint."),
     )
 
 
 class GatewayHttpConfig(OpenModel):
     endpoints: HttpEndpointsConfig = Field(
-        default_factory=HttpEndpointsConfig, description="Optional HTTP endpoints on the gateway port."
+        default_factory=HttpEndpointsConfig, description=N_("Optional HTTP endpoints on the gateway port.")
     )
 
 
 class GatewayConfig(OpenModel):
     port: int = Field(
-        default=DEFAULT_PORT, ge=1, le=65535, description="TCP port of the gateway (HTTP and WebSocket on one port)."
+        default=DEFAULT_PORT, ge=1, le=65535,
+        description=N_("TCP port of the gateway (HTTP and WebSocket on one port).")
     )
     bind: str = Field(
         default="loopback",
-        description=(
+        description=N_(
             "Where the gateway listens: `loopback` (127.0.0.1, only this computer), `lan` or "
             "`all` (every interface), `auto` (loopback), `custom` (the address in "
             "`gateway.customBindHost`), or an IP address. `tailnet` is read as loopback."
         ),
     )
     customBindHost: str | None = Field(
-        default=None, description="The IP address to listen on when `gateway.bind` is `custom`."
+        default=None, description=N_("The IP address to listen on when `gateway.bind` is `custom`.")
     )
     auth: GatewayAuthConfig = Field(
-        default_factory=GatewayAuthConfig, description="How clients authenticate to the gateway."
+        default_factory=GatewayAuthConfig, description=N_("How clients authenticate to the gateway.")
     )
-    tls: GatewayTlsConfig = Field(default_factory=GatewayTlsConfig, description="TLS for the gateway port.")
+    tls: GatewayTlsConfig = Field(default_factory=GatewayTlsConfig, description=N_("TLS for the gateway port."))
     http: GatewayHttpConfig = Field(
-        default_factory=GatewayHttpConfig, description="HTTP endpoints served next to the WebSocket."
+        default_factory=GatewayHttpConfig, description=N_("HTTP endpoints served next to the WebSocket.")
     )
     maxPayload: int = Field(
         default=DEFAULT_MAX_PAYLOAD,
         ge=65536,
-        description="Largest WebSocket frame accepted after the handshake, in bytes (announced in hello-ok).",
+        description=N_("Largest WebSocket frame accepted after the handshake, in bytes (announced in hello-ok)."),
     )
 
     @field_validator("bind")
@@ -167,11 +170,11 @@ class GatewayConfig(OpenModel):
 
 class ModelSelection(OpenModel):
     primary: str | None = Field(
-        default=None, description='The model to use, as "provider/modelId" (e.g. "anthropic/claude-sonnet-4-5").'
+        default=None, description=N_('The model to use, as "provider/modelId" (e.g. "anthropic/claude-sonnet-4-5").')
     )
     fallbacks: list[str] = Field(
         default_factory=list,
-        description=(
+        description=N_(
             "Models tried in order when the primary fails with a retryable error "
             "(rate limit, overload, timeout, network)."
         ),
@@ -181,15 +184,15 @@ class ModelSelection(OpenModel):
 class AgentDefaults(OpenModel):
     model: ModelSelection = Field(
         default_factory=ModelSelection,
-        description='The default model and its fallbacks. A plain string is read as `{primary: "<string>"}`.',
+        description=N_('The default model and its fallbacks. A plain string is read as `{primary: "<string>"}`.'),
     )
     maxConcurrent: int = Field(
-        default=4, ge=1, le=64, description="How many agent runs may talk to model providers at the same time."
+        default=4, ge=1, le=64, description=N_("How many agent runs may talk to model providers at the same time.")
     )
     workspace: str | None = Field(
-        default=None, description="The agent's working directory (default: `<state>/workspace`)."
+        default=None, description=N_("The agent's working directory (default: `<state>/workspace`).")
     )
-    timeoutSeconds: int = Field(default=600, ge=1, description="A run that takes longer than this is stopped.")
+    timeoutSeconds: int = Field(default=600, ge=1, description=N_("A run that takes longer than this is stopped."))
 
     @field_validator("model", mode="before")
     @classmethod
@@ -200,52 +203,53 @@ class AgentDefaults(OpenModel):
 
 
 class AgentsConfig(OpenModel):
-    defaults: AgentDefaults = Field(default_factory=AgentDefaults, description="Settings every agent starts from.")
+    defaults: AgentDefaults = Field(default_factory=AgentDefaults, description=N_("Settings every agent starts from."))
 
 
 # --- models --------------------------------------------------------------------------------
 
 
 class ModelCost(OpenModel):
-    input: float = Field(default=0, ge=0, description="Price of input tokens, per million tokens.")
-    output: float = Field(default=0, ge=0, description="Price of output tokens, per million tokens.")
-    cacheRead: float = Field(default=0, ge=0, description="Price of cache-read input tokens, per million tokens.")
-    cacheWrite: float = Field(default=0, ge=0, description="Price of cache-write input tokens, per million tokens.")
+    input: float = Field(default=0, ge=0, description=N_("Price of input tokens, per million tokens."))
+    output: float = Field(default=0, ge=0, description=N_("Price of output tokens, per million tokens."))
+    cacheRead: float = Field(default=0, ge=0, description=N_("Price of cache-read input tokens, per million tokens."))
+    cacheWrite: float = Field(default=0, ge=0, description=N_("Price of cache-write input tokens, per million tokens."))
 
 
 class ModelDef(OpenModel):
-    id: str = Field(..., min_length=1, description="The model id the provider's API expects.")
-    name: str | None = Field(default=None, description="A display name for the model.")
-    contextWindow: int | None = Field(default=None, ge=1, description="Context window in tokens.")
-    maxTokens: int | None = Field(default=None, ge=1, description="Most tokens the model may write in one reply.")
-    reasoning: bool = Field(default=False, description="The model supports extended thinking / reasoning.")
+    id: str = Field(..., min_length=1, description=N_("The model id the provider's API expects."))
+    name: str | None = Field(default=None, description=N_("A display name for the model."))
+    contextWindow: int | None = Field(default=None, ge=1, description=N_("Context window in tokens."))
+    maxTokens: int | None = Field(default=None, ge=1, description=N_("Most tokens the model may write in one reply."))
+    reasoning: bool = Field(default=False, description=N_("The model supports extended thinking / reasoning."))
     input: list[str] = Field(
-        default_factory=lambda: ["text"], description='Input kinds the model accepts: "text", "image".'
+        default_factory=lambda: ["text"], description=N_('Input kinds the model accepts: "text", "image".')
     )
-    cost: ModelCost = Field(default_factory=ModelCost, description="Prices used to compute the cost of a run.")
+    cost: ModelCost = Field(default_factory=ModelCost, description=N_("Prices used to compute the cost of a run."))
 
 
 class ProviderConfig(OpenModel):
     baseUrl: str | None = Field(
-        default=None, description="The API base URL (for Anthropic-compatible endpoints without `/v1`)."
+        default=None, description=N_("The API base URL (for Anthropic-compatible endpoints without `/v1`).")
     )
     apiKey: str | None = Field(
-        default=None, description="The API key: `keyring:<name>` (recommended), `${VAR}`, or the key itself."
+        default=None, description=N_("The API key: `keyring:<name>` (recommended), `${VAR}`, or the key itself.")
     )
     api: str | None = Field(
         default=None,
-        description='The wire protocol: "anthropic-messages" or "openai-completions" (OpenAI-compatible).',
+        description=N_('The wire protocol: "anthropic-messages" or "openai-completions" (OpenAI-compatible).'),
     )
-    headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers sent with every request.")
-    models: list[ModelDef] = Field(default_factory=list, description="The models this provider offers.")
+    headers: dict[str, str] | None = Field(default=None, description=N_("Extra HTTP headers sent with every request."))
+    models: list[ModelDef] = Field(default_factory=list, description=N_("The models this provider offers."))
 
 
 class ModelsConfig(OpenModel):
     mode: Literal["merge", "replace"] = Field(
-        default="merge", description="`merge` adds these providers to the built-in ones; `replace` uses only these."
+        default="merge", description=N_("`merge` adds these providers to the built-in ones; `replace` uses only these.")
     )
     providers: dict[str, ProviderConfig] = Field(
-        default_factory=dict, description="Model providers by name; the name is the `provider` of `provider/modelId`."
+        default_factory=dict,
+        description=N_("Model providers by name; the name is the `provider` of `provider/modelId`.")
     )
 
 
@@ -255,26 +259,26 @@ class ModelsConfig(OpenModel):
 class SessionResetConfig(OpenModel):
     mode: Literal["daily", "idle"] = Field(
         default="daily",
-        description="`daily`: a new session each day at `atHour`; `idle`: after `idleMinutes` without messages.",
+        description=N_("`daily`: a new session each day at `atHour`; `idle`: after `idleMinutes` without messages."),
     )
-    atHour: int = Field(default=4, ge=0, le=23, description="Local hour (0-23) of the daily reset.")
+    atHour: int = Field(default=4, ge=0, le=23, description=N_("Local hour (0-23) of the daily reset."))
     idleMinutes: int | None = Field(
-        default=None, ge=1, description="Start a new session after this many idle minutes."
+        default=None, ge=1, description=N_("Start a new session after this many idle minutes.")
     )
 
 
 class SessionConfig(OpenModel):
     scope: Literal["per-sender", "global"] = Field(
-        default="per-sender", description="`per-sender`: one conversation per sender; `global`: one for everyone."
+        default="per-sender", description=N_("`per-sender`: one conversation per sender; `global`: one for everyone.")
     )
     dmScope: Literal["main", "per-peer", "per-channel-peer", "per-account-channel-peer"] = Field(
-        default="main", description="How direct messages map to sessions (`main` shares the main session)."
+        default="main", description=N_("How direct messages map to sessions (`main` shares the main session).")
     )
     mainKey: str = Field(
-        default="main", min_length=1, description="The key of the main session (`agent:<id>:<mainKey>`)."
+        default="main", min_length=1, description=N_("The key of the main session (`agent:<id>:<mainKey>`).")
     )
     reset: SessionResetConfig = Field(
-        default_factory=SessionResetConfig, description="When a session starts over with a fresh transcript."
+        default_factory=SessionResetConfig, description=N_("When a session starts over with a fresh transcript.")
     )
 
 
@@ -282,14 +286,14 @@ class SessionConfig(OpenModel):
 
 
 class RemoteConfig(MoltModel):
-    id: str = Field(..., min_length=1, description="A short name for the remote gateway, unique among remotes.")
-    url: str = Field(..., description="WebSocket URL of the remote gateway, e.g. wss://gw.example.com:18789.")
+    id: str = Field(..., min_length=1, description=N_("A short name for the remote gateway, unique among remotes."))
+    url: str = Field(..., description=N_("WebSocket URL of the remote gateway, e.g. wss://gw.example.com:18789."))
     token: str | None = Field(
-        default=None, description="Gateway token of the remote (`keyring:remote.<id>.token` recommended)."
+        default=None, description=N_("Gateway token of the remote (`keyring:remote.<id>.token` recommended).")
     )
-    password: str | None = Field(default=None, description="Gateway password of the remote, for password mode.")
+    password: str | None = Field(default=None, description=N_("Gateway password of the remote, for password mode."))
     tlsFingerprint: str | None = Field(
-        default=None, description='Expected SHA-256 fingerprint of the remote TLS certificate ("sha256:<hex>").'
+        default=None, description=N_('Expected SHA-256 fingerprint of the remote TLS certificate ("sha256:<hex>").')
     )
 
     @field_validator("url")
@@ -311,77 +315,85 @@ class RemoteConfig(MoltModel):
 
 
 class FailoverConfig(MoltModel):
-    probeIntervalSeconds: float = Field(default=5, gt=0, description="Seconds between health probes of each gateway.")
-    failAfter: int = Field(default=2, ge=1, description="Failed probes in a row before a gateway counts as down.")
-    recoverAfter: int = Field(default=3, ge=1, description="Good probes in a row before a gateway counts as up again.")
-    switchBack: bool = Field(default=True, description="Return to the local gateway when it recovers.")
+    probeIntervalSeconds: float = Field(
+        default=5, gt=0, description=N_("Seconds between health probes of each gateway.")
+    )
+    failAfter: int = Field(default=2, ge=1, description=N_("Failed probes in a row before a gateway counts as down."))
+    recoverAfter: int = Field(
+        default=3, ge=1, description=N_("Good probes in a row before a gateway counts as up again.")
+    )
+    switchBack: bool = Field(default=True, description=N_("Return to the local gateway when it recovers."))
 
 
 class SyncConfig(MoltModel):
-    enabled: bool = Field(default=False, description="Copy session files to and from the server.")
-    backend: Literal["sftp", "smb"] = Field(default="sftp", description="How to reach the server: SSH (SFTP) or SMB.")
-    host: str | None = Field(default=None, description="Server host name or address.")
+    enabled: bool = Field(default=False, description=N_("Copy session files to and from the server."))
+    backend: Literal["sftp", "smb"] = Field(
+        default="sftp", description=N_("How to reach the server: SSH (SFTP) or SMB.")
+    )
+    host: str | None = Field(default=None, description=N_("Server host name or address."))
     port: int | None = Field(
-        default=None, ge=1, le=65535, description="Server port (default: 22 for SFTP, 445 for SMB)."
+        default=None, ge=1, le=65535, description=N_("Server port (default: 22 for SFTP, 445 for SMB).")
     )
-    username: str | None = Field(default=None, description="User name on the server.")
-    keyFile: str | None = Field(default=None, description="SSH private key file for SFTP, e.g. ~/.ssh/id_ed25519.")
+    username: str | None = Field(default=None, description=N_("User name on the server."))
+    keyFile: str | None = Field(default=None, description=N_("SSH private key file for SFTP, e.g. ~/.ssh/id_ed25519."))
     password: str | None = Field(
-        default=None, description="Password for SMB or SFTP (`keyring:sync.password` recommended)."
+        default=None, description=N_("Password for SMB or SFTP (`keyring:sync.password` recommended).")
     )
-    path: str | None = Field(default=None, description="Folder on the server that holds the synced state.")
-    intervalSeconds: int = Field(default=600, ge=10, description="Seconds between full sync passes.")
-    watch: bool = Field(default=True, description="Also sync soon after a session file changes.")
+    path: str | None = Field(default=None, description=N_("Folder on the server that holds the synced state."))
+    intervalSeconds: int = Field(default=600, ge=10, description=N_("Seconds between full sync passes."))
+    watch: bool = Field(default=True, description=N_("Also sync soon after a session file changes."))
 
 
 class DesktopAlertConfig(MoltModel):
-    enabled: bool = Field(default=True, description="Show desktop notifications for alerts.")
+    enabled: bool = Field(default=True, description=N_("Show desktop notifications for alerts."))
 
 
 class EmailAlertConfig(MoltModel):
-    enabled: bool = Field(default=False, description="Send alerts by e-mail.")
-    smtp: str | None = Field(default=None, description='SMTP server as "host:port", e.g. "smtp.example.com:587".')
-    sender: str | None = Field(default=None, alias="from", description="The From address of alert mails.")
-    to: list[str] = Field(default_factory=list, description="Recipients of alert mails.")
-    username: str | None = Field(default=None, description="SMTP login name.")
-    password: str | None = Field(default=None, description="SMTP password (`keyring:alerts.smtp` recommended).")
+    enabled: bool = Field(default=False, description=N_("Send alerts by e-mail."))
+    smtp: str | None = Field(default=None, description=N_('SMTP server as "host:port", e.g. "smtp.example.com:587".'))
+    sender: str | None = Field(default=None, alias="from", description=N_("The From address of alert mails."))
+    to: list[str] = Field(default_factory=list, description=N_("Recipients of alert mails."))
+    username: str | None = Field(default=None, description=N_("SMTP login name."))
+    password: str | None = Field(default=None, description=N_("SMTP password (`keyring:alerts.smtp` recommended)."))
 
 
 class WebhookAlertConfig(MoltModel):
-    enabled: bool = Field(default=False, description="Post alerts to a webhook.")
-    url: str | None = Field(default=None, description="The webhook URL.")
+    enabled: bool = Field(default=False, description=N_("Post alerts to a webhook."))
+    url: str | None = Field(default=None, description=N_("The webhook URL."))
     kind: Literal["dingtalk", "wecom", "feishu", "slack", "json"] = Field(
-        default="json", description="Message format of the webhook: dingtalk, wecom, feishu, slack or plain json."
+        default="json", description=N_("Message format of the webhook: dingtalk, wecom, feishu, slack or plain json.")
     )
     secret: str | None = Field(
-        default=None, description="Signing secret of the webhook, if it has one (`keyring:alerts.webhook`)."
+        default=None, description=N_("Signing secret of the webhook, if it has one (`keyring:alerts.webhook`).")
     )
 
 
 class AlertThresholds(MoltModel):
-    cpuWarning: float = Field(default=0.8, ge=0, le=1, description="CPU use (0-1) that raises a warning.")
-    cpuCritical: float = Field(default=0.95, ge=0, le=1, description="CPU use (0-1) that raises a critical alert.")
-    memoryCritical: float = Field(default=0.9, ge=0, le=1, description="Memory use (0-1) that raises a critical alert.")
-    errorRateCritical: float = Field(
-        default=0.1, ge=0, le=1, description="Share of failed model calls (0-1) that raises a critical alert."
+    cpuWarning: float = Field(default=0.8, ge=0, le=1, description=N_("CPU use (0-1) that raises a warning."))
+    cpuCritical: float = Field(default=0.95, ge=0, le=1, description=N_("CPU use (0-1) that raises a critical alert."))
+    memoryCritical: float = Field(
+        default=0.9, ge=0, le=1, description=N_("Memory use (0-1) that raises a critical alert.")
     )
-    checkIntervalSeconds: float = Field(default=60, gt=0, description="Seconds between system checks.")
+    errorRateCritical: float = Field(
+        default=0.1, ge=0, le=1, description=N_("Share of failed model calls (0-1) that raises a critical alert.")
+    )
+    checkIntervalSeconds: float = Field(default=60, gt=0, description=N_("Seconds between system checks."))
 
 
 class AlertsConfig(MoltModel):
-    desktop: DesktopAlertConfig = Field(default_factory=DesktopAlertConfig, description="Desktop notifications.")
-    email: EmailAlertConfig = Field(default_factory=EmailAlertConfig, description="Alert e-mails.")
-    webhook: WebhookAlertConfig = Field(default_factory=WebhookAlertConfig, description="Alert webhooks.")
-    thresholds: AlertThresholds = Field(default_factory=AlertThresholds, description="When alerts fire.")
+    desktop: DesktopAlertConfig = Field(default_factory=DesktopAlertConfig, description=N_("Desktop notifications."))
+    email: EmailAlertConfig = Field(default_factory=EmailAlertConfig, description=N_("Alert e-mails."))
+    webhook: WebhookAlertConfig = Field(default_factory=WebhookAlertConfig, description=N_("Alert webhooks."))
+    thresholds: AlertThresholds = Field(default_factory=AlertThresholds, description=N_("When alerts fire."))
 
 
 class UiConfig(MoltModel):
     language: Literal["auto", "en", "zh_CN", "ja"] = Field(
-        default="auto", description="Language of the app; `auto` follows the system."
+        default="auto", description=N_("Language of the app; `auto` follows the system.")
     )
-    startMinimized: bool = Field(default=True, description="Start in the tray without opening a window.")
-    closeToTray: bool = Field(default=True, description="Closing a window keeps the app running in the tray.")
-    autostart: bool = Field(default=False, description="Start molt_desktop when the user logs in.")
+    startMinimized: bool = Field(default=True, description=N_("Start in the tray without opening a window."))
+    closeToTray: bool = Field(default=True, description=N_("Closing a window keeps the app running in the tray."))
+    autostart: bool = Field(default=False, description=N_("Start molt_desktop when the user logs in."))
 
 
 # --- root ----------------------------------------------------------------------------------
@@ -390,19 +402,19 @@ class UiConfig(MoltModel):
 class MoltConfig(OpenModel):
     """The whole `moltbot.json`."""
 
-    gateway: GatewayConfig = Field(default_factory=GatewayConfig, description="The embedded gateway.")
+    gateway: GatewayConfig = Field(default_factory=GatewayConfig, description=N_("The embedded gateway."))
     agents: AgentsConfig = Field(
-        default_factory=AgentsConfig, description="Agent defaults: model, concurrency, workspace."
+        default_factory=AgentsConfig, description=N_("Agent defaults: model, concurrency, workspace.")
     )
-    models: ModelsConfig = Field(default_factory=ModelsConfig, description="Model providers and their models.")
-    session: SessionConfig = Field(default_factory=SessionConfig, description="Session scoping and resets.")
+    models: ModelsConfig = Field(default_factory=ModelsConfig, description=N_("Model providers and their models."))
+    session: SessionConfig = Field(default_factory=SessionConfig, description=N_("Session scoping and resets."))
     remotes: list[RemoteConfig] = Field(
-        default_factory=list, description="Remote gateways to fail over to, in order of preference."
+        default_factory=list, description=N_("Remote gateways to fail over to, in order of preference.")
     )
-    failover: FailoverConfig = Field(default_factory=FailoverConfig, description="When to switch gateways.")
-    sync: SyncConfig = Field(default_factory=SyncConfig, description="Sync of session files with a server.")
-    alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="Health alerts and where they go.")
-    ui: UiConfig = Field(default_factory=UiConfig, description="The desktop app's windows and tray.")
+    failover: FailoverConfig = Field(default_factory=FailoverConfig, description=N_("When to switch gateways."))
+    sync: SyncConfig = Field(default_factory=SyncConfig, description=N_("Sync of session files with a server."))
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig, description=N_("Health alerts and where they go."))
+    ui: UiConfig = Field(default_factory=UiConfig, description=N_("The desktop app's windows and tray."))
 
     @field_validator("remotes")
     @classmethod
