@@ -224,7 +224,17 @@ class ConfigManager:
     # --- internals -------------------------------------------------------------------------
 
     def _on_file_change(self, loaded: LoadedConfig) -> None:
-        self._apply(loaded)
+        # The watcher read the file on the loop; a config.patch (written and applied in a worker
+        # thread) may have replaced it since. Read it again and apply under the lock, so an older
+        # read never wins over a newer patch.
+        del loaded
+        with self._lock:
+            try:
+                fresh = load_config(self.path)
+            except ConfigError as exc:
+                self._record_error(exc)
+                return
+            self._apply(fresh)
 
     def _apply(self, loaded: LoadedConfig) -> bool:
         with self._lock:

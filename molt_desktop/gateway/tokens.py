@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
 from molt_desktop.config.secrets import SecretStoreUnavailable, get_secret, resolve_secret, set_secret
 from molt_desktop.gateway.auth import AuthConfig
@@ -27,6 +28,8 @@ TOKEN_ENV = ("MOLT_DESKTOP_GATEWAY_TOKEN", "OPENCLAW_GATEWAY_TOKEN")
 PASSWORD_ENV = ("MOLT_DESKTOP_GATEWAY_PASSWORD", "OPENCLAW_GATEWAY_PASSWORD")
 KEYRING_TOKEN = "gateway.token"
 KEYRING_PASSWORD = "gateway.password"
+KEYRING_PREFIX = "keyring:"
+KEYRING_RECHECK_S = 2.0
 
 
 def _env(names: tuple[str, ...]) -> str | None:
@@ -54,6 +57,7 @@ class GatewayAuthResolver:
         self.warnings: list[str] = []
         self._cache: tuple[str, AuthConfig] | None = None
         self._ephemeral: str | None = None
+        self._resolved_at = 0.0
 
     @property
     def ephemeral(self) -> bool:
@@ -61,10 +65,21 @@ class GatewayAuthResolver:
         return self._ephemeral is not None and self._cache is not None and self._cache[1].token == self._ephemeral
 
     def current(self) -> AuthConfig:
+        """The auth in force; re-resolved after config edits, and every few seconds when a secret
+        lives in the keyring (a token regenerated there leaves the config file unchanged)."""
         loaded = self.config.current
-        if self._cache is None or self._cache[0] != loaded.hash:
+        now = time.monotonic()
+        if (self._cache is None or self._cache[0] != loaded.hash
+                or (self._keyring_backed(loaded.config.gateway.auth) and now - self._resolved_at > KEYRING_RECHECK_S)):
             self._cache = (loaded.hash, self.resolve())
+            self._resolved_at = now
         return self._cache[1]
+
+    @staticmethod
+    def _keyring_backed(auth_cfg: Any) -> bool:
+        """Whether a secret may come from the keyring: a `keyring:` reference, or no value at all."""
+        return any(value is None or str(value).startswith(KEYRING_PREFIX)
+                   for value in (auth_cfg.token, auth_cfg.password))
 
     def resolve(self) -> AuthConfig:
         self.warnings = []

@@ -359,8 +359,9 @@ def _raise(window: QWidget) -> None:
     if window.isMinimized():
         window.showNormal()
     window.show()
-    window.raise_()
-    window.activateWindow()
+    if QApplication.platformName() != "offscreen":  # nothing to raise there (and Qt warns)
+        window.raise_()
+        window.activateWindow()
 
 
 def _create_qapp(argv: list[str]) -> QApplication:
