@@ -4,13 +4,18 @@ Transcripts and sessions.json entries are copied byte for byte (existing session
 never overwritten); the config is converted into this app's `moltbot.json`, with every secret
 moved into the OS keyring and replaced by a `keyring:` reference. Without a keyring backend the
 secrets stay in the config as they were, and the report says so.
+
+`import_transcript` brings in one exported JSONL transcript as a new session (the session list's
+Import). Not here: building transcripts (sessions/transcript.py) or the session list itself.
 """
 
 from __future__ import annotations
 
 import json
+import secrets as random_tokens
 import shutil
 import sys
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,8 @@ from molt_desktop.config.load import ConfigError, find_plaintext_secrets, load_c
 from molt_desktop.config.secrets import SecretStoreUnavailable, set_secret
 from molt_desktop.fileio import atomic_write, ensure_private_dir
 from molt_desktop.i18n import _
+from molt_desktop.sessions.store import SessionStore
+from molt_desktop.sessions.transcript import encode_line
 
 CONFIG_NAMES = ("openclaw.json", "moltbot.json", "clawdbot.json")
 
@@ -155,6 +162,94 @@ def import_state_dir(source: Path, state: Path) -> ImportReport:
     for agent_dir in sorted(p for p in agents.iterdir() if p.is_dir()):
         _import_agent_sessions(agent_dir / "sessions", paths.sessions_dir(state, agent_dir.name), report)
     return report
+
+
+class TranscriptImportError(ImportFailed):
+    """A transcript that cannot be imported. `reason` is one of "unreadable", "empty",
+    "not_utf8", "bad_line", "torn", "no_header"; `line` is the 1-based line at fault (or 0)."""
+
+    def __init__(self, message: str, reason: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.line = line
+
+
+@dataclass(frozen=True)
+class TranscriptImport:
+    key: str
+    session_id: str
+    path: Path
+    entries: int
+    messages: int
+
+
+def _check_transcript(data: bytes, name: str) -> list[dict[str, Any]]:
+    """Every line of an OpenClaw transcript, or TranscriptImportError: a file we cannot read
+    whole is not imported at all (half a conversation would look complete in the list)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TranscriptImportError(_("{name} is not a text (UTF-8) file").format(name=name), "not_utf8") from exc
+    lines = text.split("\n")
+    last = lines.pop()  # "" when the file ends with a newline
+    entries: list[dict[str, Any]] = []
+    for number, line in enumerate([*lines, last], start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except (ValueError, RecursionError):
+            value = None
+        if not isinstance(value, dict):
+            if number == len(lines) + 1:
+                raise TranscriptImportError(
+                    _("{name} ends in an unfinished line (was it copied while being written?)").format(name=name),
+                    "torn", number)
+            raise TranscriptImportError(
+                _("line {line} of {name} is not a transcript entry (JSON object)").format(line=number, name=name),
+                "bad_line", number)
+        entries.append(value)
+    if not entries:
+        raise TranscriptImportError(_("{name} is empty").format(name=name), "empty")
+    if entries[0].get("type") != "session" or not isinstance(entries[0].get("id"), str):
+        raise TranscriptImportError(
+            _("{name} is not an OpenClaw transcript: its first line is not a session header").format(name=name),
+            "no_header", 1)
+    return entries
+
+
+def import_transcript(source: Path, state: Path, agent_id: str = paths.DEFAULT_AGENT_ID) -> TranscriptImport:
+    """Copy one JSONL transcript into `agents/<agent>/sessions/` under a new sessionId and add it
+    to sessions.json as `agent:<agent>:imported-<8 hex>`. The file is checked whole first; on any
+    failure nothing is left behind. A running gateway sees the new entry on its next read."""
+    source = source.expanduser()
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise TranscriptImportError(_("cannot read {path}: {error}").format(
+            path=source, error=exc.strerror or exc), "unreadable") from exc
+    entries = _check_transcript(data, source.name)
+    session_id = str(uuid.uuid4())
+    header = {**entries[0], "id": session_id}
+    body = data.split(b"\n", 1)[1] if b"\n" in data else b""
+    if body and not body.endswith(b"\n"):
+        body += b"\n"
+    target = paths.sessions_dir(state, agent_id) / f"{session_id}.jsonl"
+    atomic_write(target, encode_line(header) + body)
+    store = SessionStore(state)
+    try:
+        key = f"agent:{agent_id}:imported-{random_tokens.token_hex(4)}"
+        while store.get(key) is not None:
+            key = f"agent:{agent_id}:imported-{random_tokens.token_hex(4)}"
+        store.update(key, {"sessionId": session_id, "sessionFile": str(target), "chatType": "direct",
+                           "inputTokens": 0, "outputTokens": 0, "totalTokens": 0})
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    finally:
+        store.close()
+    messages = sum(1 for entry in entries if entry.get("type") == "message")
+    return TranscriptImport(key, session_id, target, len(entries), messages)
 
 
 def run_import(source: Path, state: Path, *, as_json: bool = False) -> int:

@@ -81,8 +81,9 @@ EVENTS = [
 ]
 _P4_ONLY_EVENTS = frozenset({"sessions.changed", "config.changed"})
 
-# sessions.patch fields a writer may change; any other field needs admin.
-_PATCH_WRITE_FIELDS = frozenset({"key", "label", "model"})
+# sessions.patch fields a writer may change; any other field needs admin. A pin is a list
+# preference like the label.
+_PATCH_WRITE_FIELDS = frozenset({"key", "label", "model", "pinned"})
 
 # Methods the official schema gives no params definition; closed sets from PROTOCOL.md.
 _EMPTY: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
@@ -104,7 +105,7 @@ USED_PARAMS: dict[str, frozenset[str]] = {
     "sessions.patch": frozenset(
         {
             "key", "label", "model", "thinkingLevel", "verboseLevel", "reasoningLevel",
-            "responseUsage", "elevatedLevel", "sendPolicy", "groupActivation",
+            "responseUsage", "elevatedLevel", "sendPolicy", "groupActivation", "pinned",
         }
     ),
     "sessions.reset": frozenset({"key"}),

@@ -30,7 +30,7 @@ LIST_PATH = "(multiple)"
 _LIST_FILTERS = ("search", "label", "activeMinutes", "offset", "limit", "includeLastMessage",
                  "includeDerivedTitles")
 PATCHABLE = ("label", "displayName", "model", "modelProvider", "thinkingLevel", "verboseLevel",
-             "reasoningLevel", "sendPolicy", "groupActivation", "elevatedLevel", "responseUsage")
+             "reasoningLevel", "sendPolicy", "groupActivation", "elevatedLevel", "responseUsage", "pinned")
 
 
 def _not_found(key: str) -> GatewayError:
@@ -172,6 +172,8 @@ async def sessions_patch(ctx: RpcContext, params: dict[str, Any]) -> dict[str, A
     store = ctx.state.store
     key = params["key"]
     changes = {name: params[name] for name in PATCHABLE if name in params}
+    if "pinned" in changes and changes["pinned"] is not True:
+        changes["pinned"] = None  # unpinned sessions carry no field, as before pinning existed
     if "model" in changes and isinstance(changes["model"], str) and "/" in changes["model"]:
         provider, model = changes["model"].split("/", 1)
         changes["modelProvider"], changes["model"] = provider, model
