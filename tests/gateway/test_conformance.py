@@ -237,7 +237,9 @@ async def test_session_methods(raw: RawConnect, gateway: RunningGateway) -> None
     assert "label" not in cleared["entry"]
     assert await keys(label="Birds") == []
     model = await wire.ok("sessions.patch", {"key": alpha, "model": "fake/fake-1"})
-    assert (model["entry"]["modelProvider"], model["entry"]["model"]) == ("fake", "fake-1")
+    assert (model["entry"]["providerOverride"], model["entry"]["modelOverride"]) == ("fake", "fake-1")
+    default = await wire.ok("sessions.patch", {"key": alpha, "model": None})
+    assert "modelOverride" not in default["entry"] and "providerOverride" not in default["entry"]
 
     preview = await wire.ok("sessions.preview", {"keys": [alpha, "agent:main:none"]})
     assert set(preview) >= {"ts", "previews"}

@@ -123,6 +123,7 @@ async def test_language_request_switches_live_and_is_saved(state_home: Path, fak
                          .get("ui", {}).get("language") == "zh_CN", what="ui.language saved")
         assert qt_app.tr("Quit") == "退出"
     finally:
+        app.language.apply("en")  # the next tests read English
         app.request_quit()
         assert await asyncio.wait_for(task, 20) == 0
 

@@ -92,7 +92,7 @@ def test_required_scope() -> None:
     assert required_scope("chat.history", {}) == "operator.read"
     assert required_scope("sessions.patch", {"key": "k", "label": "x", "model": None}) == "operator.write"
     assert required_scope("sessions.patch", {"key": "k", "thinkingLevel": "high"}) == "operator.admin"
-    # a documented extra that we drop does not need more than write
+    # pinning, like a label, is the user's own view of the list: write scope
     assert required_scope("sessions.patch", {"key": "k", "label": "x", "pinned": True}) == "operator.write"
     assert required_scope("sessions.delete", {"key": "k"}) == "operator.admin"
     assert required_scope("agent", {}) == "operator.write"

@@ -174,9 +174,15 @@ async def sessions_patch(ctx: RpcContext, params: dict[str, Any]) -> dict[str, A
     changes = {name: params[name] for name in PATCHABLE if name in params}
     if "pinned" in changes and changes["pinned"] is not True:
         changes["pinned"] = None  # unpinned sessions carry no field, as before pinning existed
-    if "model" in changes and isinstance(changes["model"], str) and "/" in changes["model"]:
-        provider, model = changes["model"].split("/", 1)
-        changes["modelProvider"], changes["model"] = provider, model
+    if "model" in changes:
+        # As OpenClaw: the chosen model is a per-session override the next run uses; `model` and
+        # `modelProvider` stay what last answered. null goes back to the default model.
+        ref = changes.pop("model")
+        provider, _sep, model = ref.partition("/") if isinstance(ref, str) and ref.strip() else ("", "", "")
+        if not _sep:
+            provider, model = "", provider
+        changes["providerOverride"] = provider or None
+        changes["modelOverride"] = model or None
     entry = await asyncio.to_thread(store.update, key, changes)  # creates a missing session, as OpenClaw does
     _changed(ctx, key, "patch", entry)
     return {"ok": True, "path": str(store.sessions_file(DEFAULT_AGENT_ID)), "key": key, "entry": entry}
