@@ -45,7 +45,7 @@ async def test_chat_window_switches_language_live(desktop: Desktop, english: UiL
     window.show()
     key = f"agent:main:desktop-{uuid.uuid4().hex[:8]}"
     desktop.fake.behavior.text = "你好！这是一个**中文**回复。日本語も表示できます。"
-    opened = wait_signal(window.sessionOpened, 10)
+    opened = wait_signal(window.sessionOpened, 10, check=lambda opened_key: opened_key == key)
     window.open_session(key)
     await opened
     finished = wait_signal(window.replyFinished, 20)
@@ -56,8 +56,8 @@ async def test_chat_window_switches_language_live(desktop: Desktop, english: UiL
     await wait_until(lambda: not window.usage_label.text().startswith("0 "), what="the session's usage")
     before = _texts(window)
     english.apply("zh_CN")  # Qt posts LanguageChange: the windows change on the next loop turn
-    zh = await wait_until(lambda: _has_cjk(_texts(window)) and _texts(window), what="Chinese texts")
-    assert zh != before
+    zh = await wait_until(lambda: _texts(window) != before and _texts(window), what="Chinese texts")
+    assert _has_cjk(zh - before)
     path = save_screenshot(window, "chat-zh_CN")
     assert _ink(str(path)) > 2000
     english.apply("ja")
@@ -81,7 +81,7 @@ async def test_settings_and_tray_menu_in_chinese_and_japanese(desktop: Desktop, 
     tray = TrayIcon(desktop.bridge, desktop.actions)
     menu_before = [a.text() for a in tray.menu().actions() if a.text()]
     english.apply("zh_CN")
-    await wait_until(lambda: _has_cjk(_texts(dialog)), what="Chinese settings")
+    await wait_until(lambda: _has_cjk(_texts(dialog) - before), what="Chinese settings")
     dialog.show_page("providers")
     save_screenshot(dialog, "settings-providers-zh_CN")
     dialog.show_page("general")
