@@ -101,6 +101,7 @@ class AgentRuntime:
         self._recorder = RunRecorder(store, emit)
         self._stopping = False
         self._warmup: asyncio.Task[None] | None = None
+        self._warmed_registry: ProviderRegistry | None = None
 
     @classmethod
     def from_config(
@@ -131,6 +132,9 @@ class AgentRuntime:
         if self._warmup is not None and not self._warmup.done():
             return  # already warming up (start() may be called again, e.g. when a client connects)
         registry = self._registry()  # on the loop: the registry object is ours from here on
+        if registry is self._warmed_registry:
+            return  # warm already, and the providers have not changed since
+        self._warmed_registry = registry
         self._warmup = asyncio.get_running_loop().create_task(asyncio.to_thread(self._warm, registry))
 
     @staticmethod

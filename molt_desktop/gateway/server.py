@@ -269,8 +269,11 @@ class GatewayServer:
         conn.send(response_ok(req_id, self._hello_ok(conn, result)))
         self.state.presence[info.conn_id] = self._presence_entry(conn, params)
         self._presence_changed()
-        if not self._warmed:
-            self._warmed = True  # a client is here: load the model client before its first message
+        if not self._warmed and info.client.get("mode") != "ui":
+            # A client is here: load the model client before its first message. A desktop UI
+            # sitting in the tray is not about to chat; it warms up when it opens a conversation
+            # (chat.history), so the idle app does not hold a provider SDK in memory.
+            self._warmed = True
             self._spawn(self.state.runtime.start(), "runtime-warmup")
         log.info("client connected: %s %s/%s protocol %d from %s", info.conn_id, info.client.get("id"),
                  info.client.get("mode"), info.protocol, info.remote)

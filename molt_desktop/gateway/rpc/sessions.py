@@ -215,6 +215,8 @@ async def sessions_delete(ctx: RpcContext, params: dict[str, Any]) -> dict[str, 
 async def chat_history(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]:
     key = params["sessionKey"]
     limit = int(params.get("limit") or 200)
+    # A conversation is open: a message may follow, so have the model client ready (idempotent).
+    await ctx.state.runtime.start()
     history = await asyncio.to_thread(ctx.state.store.history, key, limit)
     if history is None:
         return {"sessionKey": key, "sessionId": None, "messages": [], "thinkingLevel": "off"}
