@@ -178,6 +178,11 @@ class SecretField(QWidget):
         self.toggle.setToolTip(tr("Show or hide the secret"))
         self._placeholder()
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
 
 def collect_secret(draft: ConfigDraft, secret: SecretField, path: str | tuple[str | int, ...], name: str) -> None:
     """Write a secret field into the draft: a new value to the keyring, a cleared one removed."""
