@@ -212,13 +212,20 @@ async def test_model_picker_patches_the_session(desktop: Desktop, window: ChatWi
 
     async def chosen() -> bool:
         row = await session_row(desktop, key)
-        return bool(row and row.get("model") == "fake-2" and row.get("modelProvider") == "fake")
+        return bool(row and row.get("modelOverride") == "fake-2" and row.get("providerOverride") == "fake")
 
     for _ in range(200):
         if await chosen():
             break
     assert await chosen(), "sessions.list should report the model picked for the session"
     await wait_until(lambda: picker.currentData() == "fake/fake-2", what="the picker to keep the choice")
+    # The pick is what answers next.
+    finished = await expect(window.replyFinished)
+    window.input.setPlainText("which model are you?")
+    window.send()
+    assert (await finished)[1] == "final"
+    assert desktop.fake.requests[-1].model == "fake-2"
+    await wait_until(lambda: picker.currentData() == "fake/fake-2", what="the picker after the reply")
     await settled(window)  # nothing may run while pytest-qt processes events
 
 
