@@ -77,6 +77,10 @@ class ChatWindow(QMainWindow):
         self._run_id: str | None = None
         self._last_user: tuple[str, list[ImageAttachment]] | None = None
         self._generation = 0
+        # A message sent before the opened session's history has arrived waits for it: loading
+        # the history replaces the view, which would drop the new message's bubble.
+        self._history_ready = True
+        self._queued: tuple[str, list[Any]] | None = None
         self.setObjectName("chatWindow")
         self.resize(1040, 720)
         self.setAcceptDrops(True)
@@ -231,6 +235,8 @@ class ChatWindow(QMainWindow):
         self._key = key
         self._generation += 1
         self._last_user = None
+        self._history_ready = False
+        self._queued = None
         self._set_run(None)
         self.conversation.clear()
         self.header.reset()
@@ -280,10 +286,18 @@ class ChatWindow(QMainWindow):
         self.refresh_session_info()
         if self._key:
             self.sessionOpened.emit(self._key)
+        self._history_arrived()
 
     def _history_failed(self, generation: int, key: str, error: BaseException) -> None:
         if generation == self._generation:
             self._show_error(describe_error(error), retry=self.reload)
+            self._history_arrived()
+
+    def _history_arrived(self) -> None:
+        self._history_ready = True
+        queued, self._queued = self._queued, None
+        if queued is not None:
+            self._send_now(*queued)
 
     def _info_loaded(self, key: str, result: Any) -> None:
         if key != self._key or not isinstance(result, dict):
@@ -309,16 +323,22 @@ class ChatWindow(QMainWindow):
         """Send what the input box holds (and the attached images)."""
         text = self.input.text()
         images = self.attachments.attachments()
-        if (not text.strip() and not images) or self.streaming:
+        if (not text.strip() and not images) or self.streaming or self._queued is not None:
             return
         if self._key is None:
             self.open_session(new_session_key())
+        self.input.clear()
+        self.attachments.clear()
+        if not self._history_ready:
+            self._queued = (text, images)
+            return
+        self._send_now(text, images)
+
+    def _send_now(self, text: str, images: list[Any]) -> None:
         self.conversation.remove_errors()
         self.conversation.add_message("user", text, [image.data for image in images])
         self.conversation.scroll_to_bottom()
         self._show_title()
-        self.input.clear()
-        self.attachments.clear()
         self._last_user = (text, images)
         self._start_run(text, images)
 

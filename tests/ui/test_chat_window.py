@@ -150,6 +150,19 @@ async def test_enter_sends_and_the_reply_streams(desktop: Desktop, window: ChatW
     await settled(window)  # nothing may run while pytest-qt processes events
 
 
+async def test_a_message_sent_before_the_history_arrives_is_kept(desktop: Desktop, window: ChatWindow) -> None:
+    finished = await expect(window.replyFinished)
+    window.new_chat()
+    window.input.setPlainText("quick first message")
+    window.send()  # the new session's history is still on its way
+    assert window.input.text() == ""
+    assert (await finished)[1] == "final"
+    assert [m.markdown() for m in users(window)] == ["quick first message"]
+    assert replies(window)[-1].markdown() == desktop.fake.behavior.full_text()
+    assert "quick first message" in last_user_content(desktop)
+    await settled(window)
+
+
 async def test_shift_enter_and_input_method_composition(desktop: Desktop, window: ChatWindow, qtbot: QtBot) -> None:
     box = window.input
     box.setFocus()
