@@ -16,6 +16,7 @@ only talk to the gateway, through the bridge.
 from __future__ import annotations
 
 import asyncio
+import gc
 import getpass
 import hashlib
 import os
@@ -377,6 +378,35 @@ def _create_qapp(argv: list[str]) -> QApplication:
     return app
 
 
+class GuiThreadCollector(QObject):
+    """Python's cyclic garbage collector, run only on the GUI thread.
+
+    Automatic collection runs in whatever thread allocates at that moment, which here includes
+    the asyncio.to_thread workers; a Qt object in a reference cycle collected there is destroyed
+    off its thread (Qt warns, and timers or sockets may crash). So automatic collection is off,
+    and this timer collects the generations that are due, on the GUI thread.
+    """
+
+    def __init__(self, interval_ms: int = 500) -> None:
+        super().__init__()
+        self._thresholds = gc.get_threshold()
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.check)
+        self._timer.start(interval_ms)
+
+    def check(self) -> None:
+        counts = gc.get_count()
+        for generation in (2, 1, 0):
+            if counts[generation] > self._thresholds[generation]:
+                gc.collect(generation)
+                return
+
+    def stop(self) -> None:
+        self._timer.stop()
+        gc.enable()
+
+
 def _route_signals(app: DesktopApp, loop: asyncio.AbstractEventLoop) -> QTimer:
     """SIGINT/SIGTERM quit cleanly; a timer lets Python run its signal handlers under Qt."""
     def handler(_signum: int, _frame: Any) -> None:
@@ -407,10 +437,12 @@ def run_desktop(state: Path, argv: list[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     app = DesktopApp(qapp, state, instance)
     keep = _route_signals(app, loop)
+    collector = GuiThreadCollector()
     try:
         with loop:
             return loop.run_until_complete(app.run())
     finally:
+        collector.stop()
         keep.stop()
         instance.release()
 

@@ -15,6 +15,7 @@ Screenshots go to `.cache/screenshots/` (override with MOLT_DESKTOP_SCREENSHOTS)
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -61,6 +62,16 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> d
 @pytest.fixture(scope="session")
 def qapp() -> QApplication:  # pytest-qt's fixture, made to create the same app as the loop factory
     return _qapp()
+
+
+@pytest.fixture(autouse=True)
+def collect_on_the_gui_thread() -> Iterator[None]:
+    """As in the app (qt_app.GuiThreadCollector): Python's collector runs only on this thread,
+    so a Qt object caught in a reference cycle is never destroyed by a worker thread."""
+    gc.disable()
+    yield
+    gc.collect()
+    gc.enable()
 
 
 @pytest.fixture(autouse=True)
