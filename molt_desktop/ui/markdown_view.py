@@ -294,6 +294,16 @@ class MarkdownView(QTextBrowser):
         self._shrink_separator(first)
 
     def _update(self, final: bool) -> None:
+        # One edit block per update: the document lays itself out (and reports its new size)
+        # once at the end, not after every insertText/insertFrame of the update.
+        edit = QTextCursor(self.document())
+        edit.beginEditBlock()
+        try:
+            self._update_in_block(final)
+        finally:
+            edit.endEditBlock()
+
+    def _update_in_block(self, final: bool) -> None:
         blocks, consumed = split_blocks(self._tail, final)
         if blocks or consumed:
             self._drop_tail()
