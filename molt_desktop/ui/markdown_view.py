@@ -3,10 +3,14 @@
 `split_blocks(tail, final)` cuts Markdown source into top-level blocks (paragraphs, headings,
 list items, fenced code) and says which ones are finished: a block is finished once the next
 one has begun (or its closing fence arrived), so later text cannot change how it renders.
-`MarkdownView` keeps every finished block rendered once, in a QTextFrame of its own, and on
-each delta re-renders only the open tail block; an unclosed code fence grows line by line
-(only the new lines are highlighted; the whole block is highlighted once when it closes).
-Per-delta work is therefore proportional to the tail, not to the reply.
+`MarkdownView` renders every finished block once, appended to the document's blocks (code
+blocks in a shaded QTextFrame), and redraws only the open tail block; an unclosed code fence
+grows line by line (only the new lines are highlighted; the whole block is highlighted once
+when it closes). Per-update work is therefore proportional to the tail, not to the reply.
+The event loop stays free while a long reply streams: deltas arriving within one frame
+(FRAME_MS) are drawn by one update, each update is one edit block (one layout pass), and a
+backlog of finished blocks (a burst, or the end of a stream) is drawn in slices of about
+BUDGET_MS per turn of the loop.
 
 Prose goes through Qt's CommonMark importer (`QTextCursor.insertMarkdown`); fenced code is
 highlighted with Pygments (a light or dark style following the palette) and gets a "Copy
@@ -16,16 +20,18 @@ code" link. Not here: message chrome (header, copy button, bubbles) — see chat
 from __future__ import annotations
 
 import re
-from collections import Counter
+import time
+from collections import Counter, deque
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QSize, Qt, QUrl
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QColor,
     QGuiApplication,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
+    QTextDocument,
     QTextFrame,
     QTextFrameFormat,
     QTextLength,
@@ -43,6 +49,9 @@ from molt_desktop.ui.i18n import tr
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)[^`]*$")
 _HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
 _LIST_ITEM = re.compile(r"^(?:[-*+]|\d{1,9}[.)])(\s|$)")
+FRAME_MS = 24  # at most one streamed update per this many milliseconds
+BUDGET_MS = 8  # finished blocks drawn per turn of the event loop, at most (about)
+
 _RULE = re.compile(r"^ {0,3}([-*_])(\s*\1){2,}\s*$")
 
 
@@ -167,22 +176,24 @@ def open_fence(tail: str) -> tuple[str, str] | None:
     return (first, match.group(2)) if match else None
 
 
-def _margins(source: str) -> tuple[float, float]:
-    """Frame margins (top, bottom): list items sit close together, as in one list."""
-    return (0, 0) if _LIST_ITEM.match(source.lstrip(" ")) else (3, 3)
-
-
-def _tighten_list(frame: QTextFrame) -> None:
-    """Each list item is a frame of its own: drop Qt's per-item margins so they read as one list."""
-    block = frame.firstCursorPosition().block()
-    end = frame.lastPosition()
-    while block.isValid() and block.position() <= end:
-        if block.textList() is not None:
-            cursor = QTextCursor(block)
-            fmt = block.blockFormat()
-            fmt.setTopMargin(2)
-            fmt.setBottomMargin(2)
-            cursor.setBlockFormat(fmt)
+def _space_blocks(document: QTextDocument, start: int, source: str) -> None:
+    """Even spacing for the blocks from `start` to the end, by the kind of Markdown block:
+    list items sit close together (Qt's importer gives them a paragraph's margins, so a list
+    would read as separate lines), headings keep to the text they head."""
+    first = source.lstrip(" ")
+    if _LIST_ITEM.match(first):
+        top, bottom = 1.0, 1.0
+    elif _HEADING.match(first):
+        top, bottom = 8.0, 2.0
+    else:
+        top, bottom = 4.0, 4.0
+    block = document.findBlock(start)
+    while block.isValid():
+        fmt = block.blockFormat()
+        if (top, bottom) != (fmt.topMargin(), fmt.bottomMargin()):
+            fmt.setTopMargin(top)
+            fmt.setBottomMargin(bottom)
+            QTextCursor(block).setBlockFormat(fmt)
         block = block.next()
 
 
@@ -190,9 +201,12 @@ def _tighten_list(frame: QTextFrame) -> None:
 
 @dataclass
 class RenderStats:
-    """How often each finished block (by index) and the open tail were rendered."""
+    """How often each finished block (by index) and the open tail were rendered, how many
+    updates there were, and the time they took."""
     finished: Counter[int]
     tail: int = 0
+    updates: int = 0
+    seconds: float = 0.0
 
 
 class _OpenCode:
@@ -208,7 +222,11 @@ class _OpenCode:
 
 class MarkdownView(QTextBrowser):
     """A read-only, self-sizing view of one message: `set_markdown()` for a whole text,
-    `append()` while it streams, `finish()` when it ended; `set_plain()` for text shown as is."""
+    `append()` while it streams, `finish()` when it ended; `set_plain()` for text shown as is.
+
+    Streamed text is drawn at most once per FRAME_MS: deltas arriving sooner only extend the
+    source, and one update draws them together (`flush()` draws what is pending at once;
+    `finish()` always does). `markdown()` is always the whole text received."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -226,6 +244,10 @@ class MarkdownView(QTextBrowser):
         self.document().setDocumentMargin(2)
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self.stats = RenderStats(Counter())
+        self._timer = QTimer(self)  # the next update: the frame's end, or the backlog's next slice
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._update)
+        self._last_update = 0.0
         self._reset()
 
     # -- public ----------------------------------------------------------------------------------
@@ -248,14 +270,23 @@ class MarkdownView(QTextBrowser):
         self.setPlainText(text)
 
     def set_markdown(self, text: str) -> None:
+        """Show a whole message at once (a loaded history)."""
         self._reset()
         self._tail = text
-        self._update(final=True)
+        self._final = True
+        self._update(budget=None)
 
     def append(self, delta: str) -> None:
-        if delta:
-            self._tail += delta
-            self._update(final=False)
+        if not delta:
+            return
+        self._tail += delta
+        if self._timer.isActive():
+            return  # drawn with the update already due
+        wait = FRAME_MS - (time.perf_counter() - self._last_update) * 1000
+        if wait <= 0:
+            self._update()
+        else:
+            self._timer.start(max(1, int(wait)))
 
     def set_text(self, text: str) -> None:
         """Show `text` (the cumulative stream): appends when it continues what is shown."""
@@ -268,80 +299,126 @@ class MarkdownView(QTextBrowser):
     def set_markdown_streaming(self, text: str) -> None:
         self._reset()
         self._tail = text
-        self._update(final=False)
+        self._update()
 
     def finish(self, text: str | None = None) -> None:
         """The stream ended; `text` is the whole message when the gateway sent it."""
         if text is not None and text != self.markdown():
-            self.set_markdown(text)
-            return
-        self._update(final=True)
+            self._reset()
+            self._tail = text
+        self._final = True
+        self._timer.stop()
+        self._update()
+
+    def pending(self) -> bool:
+        """Whether received text waits to be drawn (a frame or a backlog of blocks)."""
+        return self._timer.isActive() or bool(self._queue)
+
+    def flush(self) -> None:
+        """Draw everything received now, whatever it costs (tests, screenshots)."""
+        self._timer.stop()
+        if not self._plain:
+            self._update(budget=None)
 
     # -- rendering -------------------------------------------------------------------------------
     def _reset(self) -> None:
+        self._timer.stop()
         self.clear()
         self._plain = False
+        self._final = False  # the stream ended: everything is finished
         self._done: list[str] = []
         self._done_len = 0
         self._tail = ""
+        self._queue: deque[Block] = deque()  # finished blocks not drawn yet
         self._codes: list[str] = []
-        self._tail_frame: QTextFrame | None = None
+        self._tail_start: int | None = None  # where the drawn open tail begins
         self._open_code: _OpenCode | None = None
         self._blocks = 0
         self._dark = palette_is_dark(self.palette())
         self.stats = RenderStats(Counter())
-        first = QTextCursor(self.document())
-        self._shrink_separator(first)
 
-    def _update(self, final: bool) -> None:
+    def _update(self, budget: float | None = BUDGET_MS) -> None:
+        """Draw what was received: newly finished blocks (for at most `budget` ms; the rest in
+        the next turns of the event loop), then the open tail."""
         # One edit block per update: the document lays itself out (and reports its new size)
         # once at the end, not after every insertText/insertFrame of the update.
+        started = time.perf_counter()
         edit = QTextCursor(self.document())
         edit.beginEditBlock()
         try:
-            self._update_in_block(final)
+            self._update_in_block(None if budget is None else started + budget / 1000)
         finally:
             edit.endEditBlock()
+            self._last_update = time.perf_counter()
+            self.stats.updates += 1
+            self.stats.seconds += self._last_update - started
+        if self._queue:
+            self._timer.start(0)  # the backlog continues once the loop had its turn
 
-    def _update_in_block(self, final: bool) -> None:
-        blocks, consumed = split_blocks(self._tail, final)
+    def _update_in_block(self, deadline: float | None) -> None:
+        blocks, consumed = split_blocks(self._tail, self._final)
         if blocks or consumed:
-            self._drop_tail()
-            for block in blocks:
-                self._render_block(block)
+            self._queue.extend(blocks)
             self._done.append(self._tail[:consumed])
             self._done_len += consumed
             self._tail = self._tail[consumed:]
-        if final:
+        if self._queue:
+            self._drop_tail()  # the tail comes after the blocks still to draw
+            while self._queue:
+                self._render_block(self._queue.popleft())
+                if deadline is not None and time.perf_counter() > deadline:
+                    return
+        if self._final or not self._tail.strip():
             self._drop_tail()
-            return
-        if self._tail.strip():
-            self._render_tail()
         else:
-            self._drop_tail()
+            self._render_tail()
 
     def _drop_tail(self) -> None:
-        frame = self._tail_frame
-        if frame is None:
+        start = self._tail_start
+        if start is None:
             return
         cursor = QTextCursor(self.document())
-        cursor.setPosition(frame.firstPosition() - 1)
+        cursor.setPosition(start)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
-        self._tail_frame = None
+        self._tail_start = None
         self._open_code = None
 
-    def _new_frame(self, top: float = 3, bottom: float = 3) -> tuple[QTextFrame, QTextCursor]:
+    def _at_end(self, for_frame: bool = False) -> tuple[QTextCursor, int]:
+        """A cursor where the next block goes, and the position from which it can be removed.
+
+        Prose goes straight into the document's block sequence (no frame per block: frames
+        make every layout pass walk all of them); a block that already has text gets a fresh
+        block after it. A frame (a code block) starts after the last block with text; an empty
+        block left in front of it (at the very start, or between two code blocks) takes no room."""
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        fmt = QTextFrameFormat()
-        fmt.setTopMargin(top)
-        fmt.setBottomMargin(bottom)
-        frame = cursor.insertFrame(fmt)
-        after = QTextCursor(self.document())
-        after.setPosition(frame.lastPosition() + 1)
-        self._shrink_separator(after)
-        return frame, cursor
+        mark = cursor.position()
+        if cursor.block().length() > 1:
+            if not for_frame:
+                cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        elif for_frame:
+            self._shrink_separator(cursor)
+        else:
+            cursor.setBlockFormat(QTextBlockFormat())
+            cursor.setBlockCharFormat(QTextCharFormat())
+        return cursor, mark
+
+    def _insert_prose(self, source: str) -> int:
+        cursor, mark = self._at_end()
+        start = cursor.position()
+        cursor.insertMarkdown(source)
+        first = self.document().findBlock(start)
+        if first.length() == 1 and first.next().isValid():
+            # A list or a table begins a block of its own after the empty one the cursor was
+            # in: drop that one (the list keeps its format), or flatten it before a table.
+            QTextCursor(first).deleteChar()
+            first = self.document().findBlock(start)
+            if first.length() == 1 and first.next().isValid():
+                self._shrink_separator(QTextCursor(first))
+                start = first.next().position()
+        _space_blocks(self.document(), start, source)
+        return mark
 
     @staticmethod
     def _shrink_separator(cursor: QTextCursor) -> None:
@@ -360,15 +437,16 @@ class MarkdownView(QTextBrowser):
         if block.is_code:
             self._render_code(block.code or "", block.lang)
         else:
-            frame, cursor = self._new_frame(*_margins(block.source))
-            cursor.insertMarkdown(block.source)
-            _tighten_list(frame)
+            self._insert_prose(block.source)
 
-    def _code_frame(self, lang: str, number: int) -> tuple[QTextFrame, QTextCursor]:
-        """A shaded frame with a header line (language, Copy code) and a cursor for the code."""
-        _, cursor = self._new_frame(5, 5)
+    def _code_frame(self, lang: str, number: int) -> tuple[QTextFrame, QTextCursor, int]:
+        """A shaded frame with a header line (language, Copy code), a cursor for the code, and
+        the position from which the frame can be removed."""
+        cursor, mark = self._at_end(for_frame=True)
         style = code_style(self._dark)
         fmt = QTextFrameFormat()
+        fmt.setTopMargin(5)
+        fmt.setBottomMargin(5)
         fmt.setBackground(QColor(style.background_color))
         fmt.setPadding(8)
         fmt.setBorder(1)
@@ -376,6 +454,9 @@ class MarkdownView(QTextBrowser):
         fmt.setBorderStyle(QTextFrameFormat.BorderStyle.BorderStyle_Solid)
         fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
         inner = cursor.insertFrame(fmt)
+        after = QTextCursor(self.document())
+        after.setPosition(inner.lastPosition() + 1)
+        self._shrink_separator(after)
         header = QTextCharFormat()
         header.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.85))
         header.setForeground(QColor("#8b949e" if self._dark else "#656d76"))
@@ -389,11 +470,11 @@ class MarkdownView(QTextBrowser):
         block.setBottomMargin(4)
         cursor.setBlockFormat(block)
         cursor.insertBlock(QTextBlockFormat(), text_format(self._dark))
-        return inner, cursor
+        return inner, cursor, mark
 
     def _render_code(self, code: str, lang: str) -> None:
         self._codes.append(code)
-        _, cursor = self._code_frame(lang, len(self._codes) - 1)
+        _, cursor, _ = self._code_frame(lang, len(self._codes) - 1)
         insert_highlighted(cursor, code, lang, self._dark)
 
     def _render_tail(self) -> None:
@@ -403,19 +484,16 @@ class MarkdownView(QTextBrowser):
             self._render_open_code(*fence)
             return
         self._drop_tail()
-        frame, cursor = self._new_frame(*_margins(self._tail))
-        cursor.insertMarkdown(self._tail)
-        _tighten_list(frame)
-        self._tail_frame = frame
+        self._tail_start = self._insert_prose(self._tail)
 
     def _render_open_code(self, fence_line: str, lang: str) -> None:
         """Draw only what is new in an unclosed fence: its new complete lines, and the last line."""
         state = self._open_code
         if state is None or state.fence_line != fence_line:
             self._drop_tail()
-            inner, cursor = self._code_frame(lang, len(self._codes))
+            inner, cursor, mark = self._code_frame(lang, len(self._codes))
             state = _OpenCode(inner, fence_line, lang, cursor.position())
-            self._tail_frame = inner.parentFrame()
+            self._tail_start = mark
             self._open_code = state
         body = self._tail[len(fence_line) + 1:] if "\n" in self._tail else ""
         complete = body[: body.rfind("\n") + 1]
@@ -461,6 +539,5 @@ class MarkdownView(QTextBrowser):
         if event.type() == QEvent.Type.PaletteChange and not self._plain:
             dark = palette_is_dark(self.palette())
             if dark != self._dark and (self._done or self._tail):
-                text = self.markdown()
-                streaming = bool(self._tail)
-                self.set_markdown_streaming(text) if streaming else self.set_markdown(text)
+                text, final = self.markdown(), self._final
+                self.set_markdown(text) if final else self.set_markdown_streaming(text)

@@ -83,6 +83,13 @@ async def settled(window: ChatWindow) -> None:
     phases, outside the asyncio loop: nothing may be left running then)."""
     await wait_until(lambda: not window.bridge._tasks and not window._info_timer.isActive(),
                      what=f"the window's calls to finish: {window.bridge._tasks} {window._info_timer.isActive()}")
+    await drawn(window)
+
+
+async def drawn(window: ChatWindow) -> None:
+    """Every message shows all its text (long replies are drawn over a few turns of the loop)."""
+    await wait_until(lambda: not any(m.body.pending() for m in window.conversation.messages()),
+                     what="the replies to be drawn")
 
 
 async def listed(window: ChatWindow) -> None:
@@ -376,6 +383,7 @@ async def test_screenshot_code_block(desktop: Desktop, window: ChatWindow, qtbot
     assert (await finished)[1] == "final"
     reply = replies(window)[-1]
     assert reply.markdown() == CODE_REPLY
+    await drawn(window)
     assert reply.body.code_blocks()[0].startswith("import json")
     await wait_until(lambda: not window.usage_label.text().startswith("0 "), what="usage")
     await listed(window)
@@ -395,6 +403,7 @@ async def test_screenshot_chinese(desktop: Desktop, window: ChatWindow, qtbot: Q
     assert (await finished)[1] == "final"
     reply = replies(window)[-1]
     assert reply.markdown() == CHINESE_REPLY
+    await drawn(window)
     assert "这是一个流式回复" in reply.body.toPlainText()
     assert window.title_label.text() == "请用中文介绍一下你自己。"
     await wait_until(lambda: not window.usage_label.text().startswith("0 "), what="usage")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from molt_desktop.ui.markdown_view import MarkdownView, split_blocks
+from tests.ui.conftest import wait_until
 
 REPLY = """# Plan
 
@@ -54,7 +56,6 @@ def md(qtbot: QtBot) -> Iterator[MarkdownView]:
     area.resize(600, 400)
     area.show()
     yield md
-    area.close()
 
 
 def lines(text: str) -> list[str]:
@@ -86,7 +87,9 @@ def test_split_blocks_finishes_a_block_only_when_the_next_began() -> None:
 def test_streamed_reply_renders_each_finished_block_once(md: MarkdownView) -> None:
     for start in range(0, len(REPLY), 3):
         md.append(REPLY[start:start + 3])
+        md.flush()  # each delta in a frame of its own
     md.finish(REPLY)
+    md.flush()
     blocks, _ = split_blocks(REPLY, final=True)
     assert md.stats.finished == {index: 1 for index in range(len(blocks))}
     assert md.stats.tail > len(blocks)  # the open tail was redrawn as it grew
@@ -124,11 +127,13 @@ def test_open_code_fence_grows_by_lines(md: MarkdownView) -> None:
     md.append("```python\n")
     for start in range(0, len(code), 7):
         md.append(code[start:start + 7])
+        md.flush()
     assert md.stats.finished == {}  # still open: nothing finished yet
     text = md.toPlainText()
     assert "value_299 = 299 * 2" in text and text.count("value_150 = 150") == 1
     md.append("```\n")
     md.finish()
+    md.flush()
     assert md.stats.finished == {0: 1}
     assert md.code_blocks() == [code.rstrip("\n")]
 
@@ -142,8 +147,10 @@ def test_two_thousand_deltas_stay_cheap(md: MarkdownView) -> None:
     for start in range(0, len(reply), step):
         t0 = time.perf_counter()
         md.append(reply[start:start + step])
+        md.flush()
         timings.append(time.perf_counter() - t0)
     md.finish(reply)
+    md.flush()
     assert len(timings) >= 2000
     first, last = sorted(timings[:300])[150], sorted(timings[-300:])[150]
     assert last < first * 4 + 0.002, (first, last)
@@ -154,3 +161,37 @@ def test_two_thousand_deltas_stay_cheap(md: MarkdownView) -> None:
 def test_cjk_text_is_kept(md: MarkdownView) -> None:
     md.set_markdown("## 标题\n\n这是一个**中文**段落。\n\n- 日本語の項目\n")
     assert lines(md.toPlainText()) == ["标题", "这是一个中文段落。", "日本語の項目"]
+
+
+async def test_a_burst_of_deltas_is_drawn_once_per_frame(md: MarkdownView) -> None:
+    """Deltas arriving within one frame are drawn by one update; the text ends up exact."""
+    md.append("Warm-up.\n\n")  # drawn at once: nothing was drawn within the last frame
+    assert md.stats.updates == 1 and "Warm-up." in md.toPlainText()
+    burst = [f"word{n} " for n in range(200)] + ["\n\n- item 中文\n"]
+    for delta in burst:
+        md.append(delta)
+    assert md.stats.updates == 1  # within the frame: nothing drawn yet
+    assert md.markdown() == "Warm-up.\n\n" + "".join(burst)  # but all of it is kept
+    await wait_until(lambda: md.stats.updates == 2, timeout=2.0)
+    await asyncio.sleep(0.1)
+    assert md.stats.updates == 2  # one update drew the whole burst
+    assert "word199" in md.toPlainText() and "item 中文" in md.toPlainText()
+    md.append("tail")
+    md.finish()
+    await wait_until(lambda: not md.pending(), timeout=5.0)
+    assert md.markdown() == "Warm-up.\n\n" + "".join(burst) + "tail"
+    assert lines(md.toPlainText()) == rendered_at_once(md.markdown())
+
+
+def test_list_items_sit_close_together(md: MarkdownView) -> None:
+    md.set_markdown("Intro.\n\n- one\n- two\n- three\n\nAfter.\n")
+    rects = {}
+    layout = md.document().documentLayout()
+    block = md.document().begin()
+    while block.isValid():
+        rects[block.text()] = layout.blockBoundingRect(block)
+        block = block.next()
+    line = rects["one"].height()
+    gap = rects["two"].top() - rects["one"].bottom()
+    assert 0 <= gap <= line / 2, (gap, line)
+    assert rects["one"].top() - rects["Intro."].bottom() > gap  # the list is set off from the text
