@@ -9,7 +9,8 @@ happened and its next step: Retry sends the last message again, Open Settings as
 for the Providers page (`actions.openSettings`).
 
 Pieces live beside it: chat_messages.py (bubbles, error cards, the scrolling view),
-chat_input.py (message box, attachments), markdown_view.py (incremental Markdown).
+chat_composer.py (the message box with its buttons), chat_input.py (message box, attachments),
+chat_header.py (title, usage, model picker), markdown_view.py (incremental Markdown).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
-    QHBoxLayout,
     QLayout,
     QMainWindow,
     QSizePolicy,
@@ -35,14 +35,8 @@ from molt_desktop.logs import get_logger
 from molt_desktop.ui.actions import DesktopActions
 from molt_desktop.ui.bridge import NEXT_RETRY, GatewayBridge, UserError, describe_error
 from molt_desktop.ui.chat_header import SessionHeader, model_ref
-from molt_desktop.ui.chat_input import (
-    AttachmentStrip,
-    ChatInput,
-    ImageAttachment,
-    attachments_from_mime,
-    choose_images,
-    has_images,
-)
+from molt_desktop.ui.chat_composer import Composer
+from molt_desktop.ui.chat_input import ImageAttachment, attachments_from_mime, has_images
 from molt_desktop.ui.chat_messages import (
     ConversationView,
     ErrorCard,
@@ -140,40 +134,16 @@ class ChatWindow(QMainWindow):
         column.addWidget(self.conversation, 1)
         column.addWidget(_line())
 
-        composer = QWidget()
-        composer.setObjectName("chatComposer")
-        box = QVBoxLayout(composer)
-        box.setContentsMargins(16, 8, 16, 12)
-        box.setSpacing(6)
-        self.attachments = AttachmentStrip()
-        box.addWidget(self.attachments)
-        row = QHBoxLayout()
-        row.setSpacing(8)
-        self.attach_button = QToolButton()
-        self.attach_button.setObjectName("attachButton")
-        self.attach_button.setIcon(chat_icon("attach"))
-        self.attach_button.setAutoRaise(True)
-        self.attach_button.clicked.connect(self._choose_images)
-        row.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
-        self.input = ChatInput()
-        self.input.submitted.connect(self.send)
-        self.input.imagesAttached.connect(self.attachments.add)
-        row.addWidget(self.input, 1)
-        self.send_button = QToolButton()
-        self.send_button.setObjectName("sendButton")
-        self.send_button.setIcon(chat_icon("send"))
-        self.send_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.send_button.clicked.connect(self.send)
-        row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
-        self.stop_button = QToolButton()
-        self.stop_button.setObjectName("stopButton")
-        self.stop_button.setIcon(chat_icon("stop"))
-        self.stop_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.stop_button.clicked.connect(self.stop)
-        self.stop_button.hide()
-        row.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignBottom)
-        box.addLayout(row)
-        column.addWidget(composer)
+        self.composer = Composer()
+        self.composer.sendRequested.connect(self.send)
+        self.composer.stopRequested.connect(self.stop)
+        # The composer's widgets, by the names tests and the app use.
+        self.attachments = self.composer.attachments
+        self.input = self.composer.input
+        self.attach_button = self.composer.attach_button
+        self.send_button = self.composer.send_button
+        self.stop_button = self.composer.stop_button
+        column.addWidget(self.composer)
         splitter.addWidget(pane)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
@@ -208,11 +178,6 @@ class ChatWindow(QMainWindow):
     def retranslate(self) -> None:
         self.new_chat_button.setText(tr("New chat"))
         self.new_chat_button.setToolTip(tr("Start a new chat (Ctrl+N)"))
-        self.attach_button.setToolTip(tr("Attach an image (you can also paste or drop one)"))
-        self.send_button.setText(tr("Send"))
-        self.send_button.setToolTip(tr("Send (Enter)"))
-        self.stop_button.setText(tr("Stop"))
-        self.stop_button.setToolTip(tr("Stop the reply (Esc)"))
         self._show_title()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
@@ -391,9 +356,7 @@ class ChatWindow(QMainWindow):
     def _set_run(self, run_id: str | None) -> None:
         self._run_id = run_id
         streaming = run_id is not None
-        self.stop_button.setVisible(streaming)
-        self.stop_button.setEnabled(True)
-        self.send_button.setVisible(not streaming)
+        self.composer.set_streaming(streaming)
 
     def _end_run(self, run_id: str, state: str) -> None:
         if self._run_id == run_id:
@@ -513,9 +476,6 @@ class ChatWindow(QMainWindow):
         self.setWindowTitle(tr("{title} — molt-desktop").format(title=self.header.title()))
 
     # -- images ----------------------------------------------------------------------------
-    def _choose_images(self) -> None:
-        choose_images(self, self.attachments.add)
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
         if has_images(event.mimeData()):
             event.acceptProposedAction()
