@@ -14,8 +14,9 @@
    (a) a 2,000-chunk reply streams from the fake model through the gateway (which coalesces
    deltas, so the window sees about one per 50 ms), and (b) 2,000 deltas of a long Markdown reply
    with code blocks are delivered to the window one after the other, each as its own event.
-   Reported: lag p50/p99/max and the total time the window spent rendering. Target: lag p99
-   under 50 ms.
+   Reported: lag p50/p99/max, the time spent in the window's chat-event handlers, and when the
+   window had drawn everything (it draws at most once per frame, finished blocks in slices).
+   Target: lag p99 under 50 ms.
 """
 
 from __future__ import annotations
@@ -208,6 +209,12 @@ def lag_summary(lags: list[float]) -> dict[str, float]:
             "max_ms": round(max(lags) if lags else float("nan"), 2), "ticks": len(lags)}
 
 
+async def drawn(window: Any) -> None:
+    """Wait until the chat window has drawn everything it received (drawing may lag the events)."""
+    while any(m.body.pending() for m in window.conversation.messages()):
+        await asyncio.sleep(0.005)
+
+
 async def streaming(chunks: int, synthetic_chars: int) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
@@ -255,9 +262,12 @@ async def streaming(chunks: int, synthetic_chars: int) -> dict[str, Any]:
                                             "idempotencyKey": str(uuid.uuid4())})
             await asyncio.wait_for(done.wait(), 120)
             stream_s = time.perf_counter() - t0
+            await drawn(window)
+            drawn_s = time.perf_counter() - t0
             await asyncio.sleep(0.1)
             gateway_lags = probe.stop()
             gateway = {"chunks": chunks, "events_rendered": len(render), "stream_s": round(stream_s, 3),
+                       "drawn_s": round(drawn_s, 3),
                        "render_total_ms": round(sum(render) * 1000, 1), **lag_summary(gateway_lags)}
 
             # (b) 2,000 deltas straight into the window, one event each
@@ -279,10 +289,13 @@ async def streaming(chunks: int, synthetic_chars: int) -> dict[str, Any]:
             bridge.chatEvent.emit({"runId": run_id, "sessionKey": key, "seq": seq + 1, "state": "final",
                                    "stopReason": "stop", "message": {"role": "assistant", "content": [
                                        {"type": "text", "text": text}], "timestamp": int(time.time() * 1000)}})
+            delivered_s = time.perf_counter() - t0
+            await drawn(window)
             total_s = time.perf_counter() - t0
             await asyncio.sleep(0.1)
             direct_lags = probe.stop()
-            direct = {"deltas": seq, "reply_chars": len(text), "wall_s": round(total_s, 3),
+            direct = {"deltas": seq, "reply_chars": len(text), "delivered_s": round(delivered_s, 3),
+                      "wall_s": round(total_s, 3),
                       "render_total_ms": round(sum(render) * 1000, 1),
                       "render_per_delta_p99_ms": round(pct(render, 0.99) * 1000, 2), **lag_summary(direct_lags)}
             window.close()
@@ -327,11 +340,11 @@ def main() -> int:
         print(f"idle RSS, chat open:     {', '.join(f'{m:.1f}' for m in a['idle_rss_chat_open_mb'])} MB")
         print(f"quit (SIGTERM to exit):  {', '.join(f'{s:.2f}' for s in a['quit_s'])} s")
     g, d = results["streaming"]["through_gateway"], results["streaming"]["direct_2000_deltas"]
-    print(f"{g['chunks']}-chunk reply via the gateway: {g['stream_s']} s, {g['events_rendered']} chat events, "
-          f"render {g['render_total_ms']} ms; lag p50 {g['p50_ms']} / p99 {g['p99_ms']} / max {g['max_ms']} ms "
+    print(f"{g['chunks']}-chunk reply via the gateway: {g['stream_s']} s (all drawn at {g['drawn_s']} s), "
+          f"{g['events_rendered']} chat events, handlers {g['render_total_ms']} ms; lag p50 {g['p50_ms']} / p99 {g['p99_ms']} / max {g['max_ms']} ms "
           f"(target p99 < 50 ms)")
-    print(f"{d['deltas']} deltas delivered directly ({d['reply_chars']} chars): {d['wall_s']} s, render "
-          f"{d['render_total_ms']} ms (p99 per delta {d['render_per_delta_p99_ms']} ms); lag p50 {d['p50_ms']} / "
+    print(f"{d['deltas']} deltas delivered directly ({d['reply_chars']} chars): delivered in {d['delivered_s']} s, "
+          f"all drawn at {d['wall_s']} s, handlers {d['render_total_ms']} ms (p99 per delta {d['render_per_delta_p99_ms']} ms); lag p50 {d['p50_ms']} / "
           f"p99 {d['p99_ms']} / max {d['max_ms']} ms")
     return 0
 
