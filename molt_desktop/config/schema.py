@@ -63,9 +63,35 @@ class GatewayAuthConfig(OpenModel):
 
 
 class GatewayTlsConfig(OpenModel):
-    enabled: bool = Field(default=False, description=N_("Serve HTTPS/WSS instead of plain HTTP/WS."))
+    enabled: bool = Field(
+        default=False,
+        description=N_("Serve HTTPS/WSS instead of plain HTTP/WS. Setting `cert` and `key`, or `autoGenerate`, "
+                       "turns TLS on as well."),
+    )
     certPath: str | None = Field(default=None, description=N_("PEM certificate file for TLS (OpenClaw key name)."))
     keyPath: str | None = Field(default=None, description=N_("PEM private key file for TLS (OpenClaw key name)."))
+    cert: str | None = Field(default=None, description=N_("PEM certificate file for TLS (short for `certPath`)."))
+    key: str | None = Field(default=None, description=N_("PEM private key file for TLS (short for `keyPath`)."))
+    autoGenerate: bool = Field(
+        default=False,
+        description=N_(
+            "Without a certificate, make a self-signed one on first start (kept in the state dir) and "
+            "print its SHA-256 fingerprint, for clients to pin as `tlsFingerprint`."
+        ),
+    )
+
+    @property
+    def cert_file(self) -> str | None:
+        return self.certPath or self.cert
+
+    @property
+    def key_file(self) -> str | None:
+        return self.keyPath or self.key
+
+    @property
+    def active(self) -> bool:
+        """Whether the gateway serves TLS: enabled, or a certificate or auto-generation is configured."""
+        return bool(self.enabled or self.autoGenerate or (self.cert_file and self.key_file))
 
 
 class ChatCompletionsEndpointConfig(OpenModel):
@@ -323,6 +349,16 @@ class FailoverConfig(MoltModel):
         default=3, ge=1, description=N_("Good probes in a row before a gateway counts as up again.")
     )
     switchBack: bool = Field(default=True, description=N_("Return to the local gateway when it recovers."))
+    providerFailAfter: int = Field(
+        default=2, ge=1,
+        description=N_("Chat replies in a row that fail with a network or login error of the local model "
+                       "provider before chats move to a working remote gateway."),
+    )
+    seedTurns: int = Field(
+        default=6, ge=0, le=50,
+        description=N_("Recent turns of a conversation given to a remote gateway (with `chat.inject`) when the "
+                       "conversation moves there and the remote lacks them; 0 sends none."),
+    )
 
 
 class SyncConfig(MoltModel):
