@@ -1,8 +1,9 @@
 """One-shot calls to a gateway from this machine (`molt-desktop call`), with local credentials.
 
 The URL, token and password default to what this state dir's config and keyring hold, so
-`molt-desktop call health` just works against the local gateway. The device identity kept in
-`<state>/identity/device.json` signs the handshake, which a remote gateway needs for scopes.
+`molt-desktop call health` just works against the local gateway. This installation's device
+identity (client/identity.py) signs the handshake, which a remote gateway needs for scopes, and
+the device token a gateway issues is kept for the next call.
 """
 
 from __future__ import annotations
@@ -12,28 +13,9 @@ from typing import Any
 
 from molt_desktop import paths
 from molt_desktop.client.connection import ClientOptions, GatewayConnection
+from molt_desktop.client.identity import DeviceTokenStore, load_device_identity
 from molt_desktop.config.manager import ConfigManager
 from molt_desktop.gateway.tokens import GatewayAuthResolver
-from molt_desktop.logs import get_logger
-from molt_desktop.protocol.device import DeviceIdentity
-
-log = get_logger("client")
-
-DEVICE_FILE = "device.json"
-
-
-def load_device_identity(state: Path) -> DeviceIdentity | None:
-    """This installation's device key; created on first use. None if it cannot be kept."""
-    path = paths.identity_dir(state) / DEVICE_FILE
-    try:
-        if path.exists():
-            return DeviceIdentity.load(path)
-        identity = DeviceIdentity.generate()
-        identity.save(path)
-        return identity
-    except (OSError, ValueError) as exc:
-        log.warning("device identity unavailable (%s): connecting with the token only", exc)
-        return None
 
 
 async def call_local_gateway(state: Path, method: str, params: dict[str, Any], *, url: str | None = None,
@@ -45,6 +27,10 @@ async def call_local_gateway(state: Path, method: str, params: dict[str, Any], *
     if token is None and password is None:
         auth = GatewayAuthResolver(config, generate=False).resolve()
         token, password = auth.token, auth.password
-    options = ClientOptions(url=url, token=token, password=password, device=load_device_identity(state))
+    options = ClientOptions(url=url, token=token, password=password, device=load_device_identity(state),
+                            device_tokens=DeviceTokenStore(state))
     async with GatewayConnection(options) as conn:
         return await conn.call(method, params, timeout=timeout, expect_final=expect_final or method == "agent")
+
+
+__all__ = ["call_local_gateway", "load_device_identity"]
