@@ -23,7 +23,7 @@ from typing import Any
 from molt_desktop import paths
 from molt_desktop.agent.runtime import AgentRuntime
 from molt_desktop.client.connection import ClientOptions
-from molt_desktop.client.failover import Endpoint, EndpointPool
+from molt_desktop.client.failover import EndpointPool, build_pool
 from molt_desktop.client.local import load_device_identity
 from molt_desktop.config.load import ConfigError
 from molt_desktop.config.manager import ConfigManager, config_changed_payload
@@ -116,6 +116,7 @@ class Services:
         self._errors_unsubscribe: Any = None
         self._warm_list: asyncio.Task[None] | None = None
         self._device: Any = None
+        self._remotes: Any = None
 
     @property
     def port(self) -> int:
@@ -179,7 +180,10 @@ class Services:
         self._warm_list = asyncio.create_task(asyncio.to_thread(warm_session_list, self.store))
         if self.with_client:
             log.info("starting: endpoint pool")
-            self.pool = EndpointPool([Endpoint("local", "local", self._local_client_options)])
+            store = self.store
+            self.pool = build_pool(self.state_dir, self.config, local_options=self._local_client_options,
+                                   local_history=lambda key, limit: list(store.history(key, limit).messages))
+            self._remotes = self._remote_settings()
             await self.pool.start()
         for problem in self.runtime.readiness_problems():
             log.warning(_("Chats cannot get replies yet: {problem}. Add a provider under models.providers and "
@@ -209,6 +213,15 @@ class Services:
         """Runs on the loop thread for file edits and `config.patch` alike."""
         if self.gateway is not None:
             self.gateway.publish("config.changed", config_changed_payload(loaded))
+        if self.pool is not None and self._remote_settings() != self._remotes:
+            from molt_desktop.client.pool_endpoints import config_endpoints
+
+            self._remotes = self._remote_settings()
+            self.pool.set_endpoints(config_endpoints(self.state_dir, self.config,
+                                                     local_options=self._local_client_options))
+
+    def _remote_settings(self) -> Any:
+        return [r.model_dump() for r in self.config.current.config.remotes]
 
     def _tls_context(self) -> ssl.SSLContext | None:
         """`gateway.tls`: serve HTTPS/WSS with the configured certificate, or say what is wrong."""

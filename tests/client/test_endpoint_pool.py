@@ -10,13 +10,13 @@ import pytest
 
 from molt_desktop.app import GatewayOptions, Services
 from molt_desktop.client.connection import ClientOptions, GatewayCallError, GatewayUnreachable
-from molt_desktop.client.failover import Endpoint, EndpointPool, PoolStatus
+from molt_desktop.client.failover import Endpoint, EndpointPool, FailoverSettings, PoolStatus
 from tests.gateway.conftest import TOKEN, RunningGateway
 
 
 def _pool(url: str, token: str = TOKEN) -> EndpointPool:
     return EndpointPool([Endpoint("local", "local", lambda: ClientOptions(url=url, token=token))],
-                        delays=(0.05, 0.1))
+                        settings=FailoverSettings(probe_interval=0.2))
 
 
 async def _until(predicate: Any, timeout: float = 10.0) -> None:

@@ -150,8 +150,10 @@ async def test_state_follows_a_streamed_reply_and_the_gateway_stopping(desktop: 
 
     # The gateway stops: the link drops and the icon says so (the pool keeps retrying).
     assert desktop.services.gateway is not None
+    down = asyncio.ensure_future(wait_signal(tray.stateChanged, 10, check=lambda s, _r: s == "down"))
+    await asyncio.sleep(0)
     await desktop.services.gateway.stop()
-    state, reason = await wait_signal(tray.stateChanged, 10, check=lambda s, _r: s == "down")
+    state, reason = await down
     assert "Cannot reach the gateway" in reason or "connection closed" in reason, reason
     assert tray.tooltip().startswith("molt-desktop — Gateway not reachable: ")
     assert desktop.bridge.status.url and desktop.bridge.status.url.split("://")[1] in tray.tooltip() \
