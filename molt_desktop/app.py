@@ -24,7 +24,7 @@ from molt_desktop import paths
 from molt_desktop.agent.runtime import AgentRuntime
 from molt_desktop.client.connection import ClientOptions
 from molt_desktop.client.failover import EndpointPool, build_pool
-from molt_desktop.client.local import load_device_identity
+from molt_desktop.client.identity import load_device_identity
 from molt_desktop.config.load import ConfigError
 from molt_desktop.config.manager import ConfigManager, config_changed_payload
 from molt_desktop.gateway.metrics import GatewayMetrics
@@ -33,6 +33,7 @@ from molt_desktop.gateway.ratelimit import AuthRateLimiter
 from molt_desktop.gateway.rpc.sessions import warm_session_list
 from molt_desktop.gateway.server import GatewayServer
 from molt_desktop.gateway.state import GatewayState
+from molt_desktop.gateway.tls import TlsConfigError, server_tls
 from molt_desktop.gateway.tokens import GatewayAuthResolver, has_secret
 from molt_desktop.i18n import _
 from molt_desktop.logs import get_logger
@@ -117,6 +118,7 @@ class Services:
         self._warm_list: asyncio.Task[None] | None = None
         self._device: Any = None
         self._remotes: Any = None
+        self.tls_fingerprint: str | None = None  # "sha256:<hex>" of the certificate the gateway serves
 
     @property
     def port(self) -> int:
@@ -195,19 +197,14 @@ class Services:
         assert self.auth_resolver is not None
         auth = self.auth_resolver.current()
         scheme = self.gateway.scheme if self.gateway is not None else "ws"
-        context = None
-        if scheme == "wss":
-            # Our own certificate on loopback: trust exactly that file, whatever its host name.
-            context = ssl.create_default_context(cafile=os.path.expanduser(
-                self.config.current.config.gateway.tls.certPath or ""))
-            context.check_hostname = False
+        pin = self.tls_fingerprint if scheme == "wss" else None  # our own certificate, whatever its names
         if self._device is None:
             self._device = load_device_identity(self.state_dir)
         host = self._hosts()[0]
         host = "127.0.0.1" if host in ("0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
         return ClientOptions(url=f"{scheme}://{host}:{self.port}", token=auth.token, password=auth.password,
                              device=self._device, client_id="gateway-client", mode="ui",
-                             display_name="molt-desktop", ssl_context=context)
+                             display_name="molt-desktop", tls_fingerprint=pin)
 
     def _config_changed(self, loaded: Any) -> None:
         """Runs on the loop thread for file edits and `config.patch` alike."""
@@ -224,21 +221,13 @@ class Services:
         return [r.model_dump() for r in self.config.current.config.remotes]
 
     def _tls_context(self) -> ssl.SSLContext | None:
-        """`gateway.tls`: serve HTTPS/WSS with the configured certificate, or say what is wrong."""
-        tls = self.config.current.config.gateway.tls
-        if not tls.enabled:
-            return None
-        if not tls.certPath or not tls.keyPath:
-            raise StartupError(_("gateway.tls.enabled is true but gateway.tls.certPath or gateway.tls.keyPath is "
-                                 "missing: set both to PEM files, or turn TLS off."))
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        """`gateway.tls`: serve HTTPS/WSS with the configured or generated certificate, or say what is wrong."""
         try:
-            context.load_cert_chain(os.path.expanduser(tls.certPath), os.path.expanduser(tls.keyPath))
-        except (OSError, ssl.SSLError) as exc:
-            raise StartupError(_("Cannot load the TLS certificate ({cert}) and key ({key}): {error}. Check "
-                                 "gateway.tls.certPath and gateway.tls.keyPath.").format(
-                cert=tls.certPath, key=tls.keyPath, error=exc)) from None
-        return context
+            served = server_tls(self.config.current.config.gateway.tls, self.state_dir)
+        except TlsConfigError as exc:
+            raise StartupError(str(exc)) from None
+        self.tls_fingerprint = served.fingerprint if served is not None else None
+        return served.context if served is not None else None
 
     def _config_error(self, error: Any) -> None:
         """An invalid edit (or its fix): clients see it in a fresh `health` event."""
@@ -295,6 +284,9 @@ async def run_headless(state_dir: Path, options: GatewayOptions) -> int:
     shown = "127.0.0.1" if host == "0.0.0.0" else host
     scheme = services.gateway.scheme if services.gateway is not None else "ws"
     log.info("gateway ready on %s://%s:%d (state dir %s)", scheme, shown, services.port, state_dir)
+    if services.tls_fingerprint is not None:
+        log.info("%s", _("TLS certificate fingerprint: {fingerprint} (pin it on clients as tlsFingerprint)").format(
+            fingerprint=services.tls_fingerprint))
     try:
         await stop.wait()
     finally:

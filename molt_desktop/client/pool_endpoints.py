@@ -38,15 +38,12 @@ def local_url(config: Any) -> str:
 
 def local_cert_fingerprint(state_dir: Path, config: Any) -> str | None:
     """The local gateway's own certificate, pinned (it is self-signed or names another host)."""
-    from molt_desktop.gateway.tls import (
-        certificate_file_fingerprint,
-        generated_cert_path,
-    )
+    from molt_desktop.gateway.tls import CERT_FILE, certificate_fingerprint, tls_dir
 
     tls = config.gateway.tls
-    path = Path(os.path.expanduser(tls.cert_file)) if tls.cert_file else generated_cert_path(state_dir)
+    path = Path(os.path.expanduser(tls.cert_file)) if tls.cert_file else tls_dir(Path(state_dir)) / CERT_FILE
     try:
-        return certificate_file_fingerprint(path)
+        return certificate_fingerprint(path.read_bytes())
     except (OSError, ValueError) as exc:
         log.warning("cannot read the local gateway's certificate %s: %s", path, exc)
         return None
