@@ -75,8 +75,9 @@ class LinkSettings:
 
     @property
     def probe_timeout(self) -> float:
-        """Long enough for a remote across the internet, short enough to find a hang quickly."""
-        return min(max(self.probe_interval * 0.3, 1.0), 5.0)
+        """Long enough for a remote across the internet, short enough that a hang is found within
+        about one interval plus `fail_after` timeouts."""
+        return min(max(self.probe_interval * 0.3, 0.3), 5.0)
 
     @property
     def retry_after_failure(self) -> float:
