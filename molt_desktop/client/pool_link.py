@@ -26,6 +26,7 @@ from molt_desktop.client.connection import (
     ClientOptions,
     GatewayCallError,
     GatewayConnection,
+    GatewayPairingRequired,
     GatewayUnreachable,
 )
 from molt_desktop.logs import get_logger
@@ -85,6 +86,8 @@ class LinkSettings:
 
 
 def error_text(exc: BaseException) -> str:
+    if isinstance(exc, GatewayPairingRequired):
+        return str(exc)  # with the request id and the command that approves it
     if isinstance(exc, GatewayCallError):
         return exc.message
     if isinstance(exc, asyncio.TimeoutError):

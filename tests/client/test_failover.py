@@ -214,3 +214,13 @@ async def test_no_gateway_left_ends_the_reply_with_a_clear_error(pair: Pair, tmp
     assert result.state == "error" and result.error and "lost" in result.error
     errors = [p for p in pair.chat_events(result.run_id) if p.get("state") == "error"]
     assert len(errors) == 1 and errors[0]["errorKind"] == "unavailable"
+
+
+async def test_remotes_added_and_removed_while_running(pair: Pair) -> None:
+    local, remote = pair.pool.endpoints
+    pair.pool.set_endpoints([local])
+    await until(lambda: [h.id for h in pair.pool.endpoint_health()] == ["local"])
+    pair.pool.set_endpoints([local, remote])
+    await until(lambda: [(h.id, h.state) for h in pair.pool.endpoint_health()] == [("local", "up"), ("server", "up")])
+    await pair.local.stop()
+    await until(lambda: pair.pool.status.kind == "remote" and pair.pool.status.connected)
