@@ -71,9 +71,10 @@ def real_openclaw_gateway(
     openclaw_install: OpenClawInstall,
 ) -> Callable[..., AbstractContextManager[RealGateway]]:
     def start(state_dir: Path, port: int, token: str, version: str = V_CURRENT, *,
-              model_base_url: str | None = None, startup_timeout: float = 120.0) -> AbstractContextManager[RealGateway]:
+              model_base_url: str | None = None, startup_timeout: float = 120.0,
+              bind: str = "loopback") -> AbstractContextManager[RealGateway]:
         return run_real_gateway(openclaw_install, version, Path(state_dir), port, token,
-                                model_base_url=model_base_url, startup_timeout=startup_timeout)
+                                model_base_url=model_base_url, startup_timeout=startup_timeout, bind=bind)
 
     return start
 

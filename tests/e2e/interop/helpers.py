@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,9 +223,10 @@ def fake_provider_config(base_url: str, model_id: str = "fake-1") -> dict[str, A
 
 
 def prepare_gateway_config(state_dir: Path, port: int, token: str,
-                           model_base_url: str | None = None) -> Path:
-    """Create or update `<state_dir>/openclaw.json`: loopback, `port`, token auth with `token`
-    (and the fake model provider when `model_base_url` is given). Other settings are kept."""
+                           model_base_url: str | None = None, *, bind: str = "loopback") -> Path:
+    """Create or update `<state_dir>/openclaw.json`: `bind` (loopback unless told: "lan" listens
+    on 0.0.0.0), `port`, token auth with `token` (and the fake model provider when
+    `model_base_url` is given). Other settings are kept."""
     state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / "openclaw.json"
     config: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
@@ -233,7 +235,7 @@ def prepare_gateway_config(state_dir: Path, port: int, token: str,
         config.setdefault("models", {}).update(provider["models"])
         config.setdefault("agents", {}).setdefault("defaults", {}).update(provider["agents"]["defaults"])
     gateway = config.setdefault("gateway", {})
-    gateway.update({"port": port, "mode": "local", "bind": "loopback", "auth": {"mode": "token", "token": token}})
+    gateway.update({"port": port, "mode": "local", "bind": bind, "auth": {"mode": "token", "token": token}})
     path.write_text(json.dumps(config, indent=2) + "\n")
     return path
 
@@ -359,12 +361,13 @@ def _stop_process_group(proc: subprocess.Popen[bytes], grace: float = 20.0) -> N
 @contextlib.contextmanager
 def run_real_gateway(install: OpenClawInstall, version: str, state_dir: Path, port: int, token: str,
                      *, home: Path | None = None, model_base_url: str | None = None,
-                     startup_timeout: float = 120.0) -> Iterator[RealGateway]:
+                     startup_timeout: float = 120.0, bind: str = "loopback") -> Iterator[RealGateway]:
     """Start `openclaw gateway --port P --allow-unconfigured` of `version` on `state_dir` (its
-    openclaw.json gets port/token via prepare_gateway_config) and wait until it sends a
-    connect.challenge. Stops it (SIGTERM to its process group, then SIGKILL) on exit."""
+    openclaw.json gets port/token/bind via prepare_gateway_config) and wait until it sends a
+    connect.challenge on 127.0.0.1 (also there with bind "lan"). Stops it (SIGTERM to its
+    process group, then SIGKILL) on exit."""
     state_dir = Path(state_dir)
-    prepare_gateway_config(state_dir, port, token, model_base_url)
+    prepare_gateway_config(state_dir, port, token, model_base_url, bind=bind)
     home = Path(home) if home is not None else state_dir.parent / f"home-gateway-{port}"
     home.mkdir(parents=True, exist_ok=True)
     log_path = state_dir.parent / f"gateway-{version}-{port}.log"
@@ -493,3 +496,114 @@ def message_text(message: Mapping[str, Any]) -> str:
         return content
     return "".join(part.get("text", "") for part in content or [] if isinstance(part, dict)
                    and part.get("type") == "text")
+
+
+# ---- a non-loopback address on this machine ----------------------------------------------------
+
+# A /32 on a veth pair of our own: the kernel delivers a connection to it locally, and the peer
+# (source) address the server sees is that address, not 127.0.0.1, so a gateway judges the client
+# "remote". A veth pair rather than a dummy link because containers often lack the dummy module.
+HOST_ADDRESS_PREFIX = "10.213"
+
+
+@dataclass(frozen=True)
+class HostAddress:
+    address: str
+    link: str  # the veth end holding `address`; its peer is `link` + "p"
+
+
+def _ip(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+                          check=False)
+
+
+@contextlib.contextmanager
+def non_loopback_address() -> Iterator[HostAddress]:
+    """Add a private address (10.213.x.y/32) on a new veth pair named after this process, yield
+    it, and delete the pair (and with it the address) on exit, also after a failure. Needs root
+    (CAP_NET_ADMIN) and iproute2; raises RuntimeError saying so when it cannot."""
+    pid = os.getpid()
+    n = 0
+    while True:
+        link = f"mlt{pid % 10**8}{n}"[:13]
+        if _ip("link", "show", link).returncode != 0:
+            break
+        n += 1
+    try:
+        made = _ip("link", "add", link, "type", "veth", "peer", "name", link + "p")
+    except FileNotFoundError as exc:
+        raise RuntimeError("the `ip` command is missing: install iproute2 (scripts/system-deps.sh)") from exc
+    if made.returncode != 0:
+        raise RuntimeError(f"cannot create a veth pair for a non-loopback test address (needs root / "
+                           f"CAP_NET_ADMIN): ip link add: {made.stderr.strip()}")
+    try:
+        for attempt in range(256):
+            address = f"{HOST_ADDRESS_PREFIX}.{(pid >> 8) % 256}.{(pid + attempt) % 254 + 1}"
+            added = _ip("addr", "add", f"{address}/32", "dev", link)
+            if added.returncode == 0:
+                break
+            if "exists" not in added.stderr.lower():
+                raise RuntimeError(f"cannot add {address} to {link}: {added.stderr.strip()}")
+        else:
+            raise RuntimeError(f"no free {HOST_ADDRESS_PREFIX}.x.y address for {link}")
+        for end in (link, link + "p"):
+            up = _ip("link", "set", end, "up")
+            if up.returncode != 0:
+                raise RuntimeError(f"cannot bring {end} up: {up.stderr.strip()}")
+        yield HostAddress(address=address, link=link)
+    finally:
+        _ip("link", "del", link)
+
+
+# ---- a fake model server of a test's own -------------------------------------------------------
+
+
+@dataclass
+class FakeModel:
+    """`python -m tests.fakes.serve --kind openai` as a process; `control()` changes its behaviour."""
+
+    port: int
+    process: subprocess.Popen[str]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def control(self, **settings: Any) -> Any:
+        """POST /_control (keys as in tests/fakes/common.py: text, chunks, delay, reset, ...)."""
+        return self._request("POST", "/_control", settings)
+
+    def stats(self) -> Any:
+        return self._request("GET", "/_stats")
+
+
+@contextlib.contextmanager
+def run_fake_model(*args: str) -> Iterator[FakeModel]:
+    """Start a fake OpenAI-compatible model (`args` as for tests.fakes.serve, e.g. "--delay",
+    "0.2") and stop it on exit."""
+    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.serve", "--kind", "openai", "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                            cwd=REPO_ROOT)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.startswith("listening "):
+            raise RuntimeError(f"fake model server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+        yield FakeModel(port=int(line.split()[1]), process=proc)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
