@@ -61,16 +61,17 @@ def tls_dir(state_dir: Path) -> Path:
 
 def server_tls(tls_config: GatewayTlsConfig, state_dir: Path) -> ServerTls | None:
     """The gateway's TLS setup for `gateway.tls`, or None when TLS is off."""
-    if not tls_config.active:
-        return None
     cert_file, key_file = tls_config.cert_file, tls_config.key_file
-    if cert_file and key_file:
-        return _load(Path(os.path.expanduser(cert_file)), Path(os.path.expanduser(key_file)), generated=False,
-                     keys="gateway.tls.cert / gateway.tls.key (certPath / keyPath)")
-    if cert_file or key_file:
+    if bool(cert_file) != bool(key_file):
+        # Half a certificate setting means TLS was wanted: serving plain HTTP instead would be a surprise.
         missing = "gateway.tls.key" if cert_file else "gateway.tls.cert"
         raise TlsConfigError(_("{missing} is not set: gateway.tls needs both a certificate (cert) and its private key "
                                "(key) as PEM files, or neither with gateway.tls.autoGenerate.").format(missing=missing))
+    if not tls_config.active:
+        return None
+    if cert_file and key_file:
+        return _load(Path(os.path.expanduser(cert_file)), Path(os.path.expanduser(key_file)), generated=False,
+                     keys="gateway.tls.cert / gateway.tls.key (certPath / keyPath)")
     if not tls_config.autoGenerate:
         raise TlsConfigError(_("gateway.tls.enabled is true but no certificate is configured: set gateway.tls.cert and "
                                "gateway.tls.key to PEM files, or set gateway.tls.autoGenerate to true, or turn TLS "
