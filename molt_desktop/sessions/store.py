@@ -27,6 +27,7 @@ import re
 import sqlite3
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -395,18 +396,31 @@ class SessionStore:
     def append_message(self, key: str, message: dict[str, Any]) -> str:
         """Append a `message` entry chained to the last entry; returns its id. The session must
         exist (KeyError); a missing transcript is started with its header first."""
-        if not isinstance(message, dict):
-            raise ValueError("message must be an object")
-        try:
-            js_dumps(message)
-        except (TypeError, RecursionError) as exc:
-            raise ValueError(f"message is not JSON: {exc}") from exc
+        return self.append_messages(key, [message])[0]
+
+    def append_messages(
+        self, key: str, messages: list[dict[str, Any]], *,
+        select: Callable[[tx.TranscriptState, list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
+    ) -> list[str]:
+        """Append `messages` in order with one write; returns the ids of the lines written.
+        `select(state, messages)` runs under the transcript's lock and returns the messages to
+        write, so a caller can leave out what the transcript already holds without a race."""
+        for message in messages:
+            if not isinstance(message, dict):
+                raise ValueError("message must be an object")
+            try:
+                js_dumps(message)
+            except (TypeError, RecursionError) as exc:
+                raise ValueError(f"message is not JSON: {exc}") from exc
         agent_id, skey, entry = self._lookup(key)
         if entry is None:
             raise KeyError(f"no session {key!r}; create it with ensure() first")
         path = self.transcript_path(entry, agent_id)
         with self._file_lock(path), tx.TranscriptWriter(path) as writer:
             state = self._tstates.get(path, writer)
+            chosen = select(state, messages) if select is not None else messages
+            if not chosen:
+                return []
             before = (state.size, state.mtime_ns)
             ts = now_ms()
             lines: list[dict[str, Any]] = []
@@ -419,13 +433,18 @@ class SessionStore:
                     lines += tx.model_entries(state, provider, model, None, level, ts)
             parent = lines[-1]["id"] if len(lines) > 1 else state.last_id
             taken = state.ids | {line["id"] for line in lines}
-            line = tx.message_entry(message, parent_id=parent, entry_id=tx.new_entry_id(taken),
-                                    ts_ms=ts)
-            tx.write_entries(writer, state, [*lines, line])
+            written: list[str] = []
+            for message in chosen:
+                line = tx.message_entry(message, parent_id=parent, entry_id=tx.new_entry_id(taken), ts_ms=ts)
+                lines.append(line)
+                parent = line["id"]
+                taken.add(parent)
+                written.append(parent)
+            tx.write_entries(writer, state, lines)
             after = (state.size, state.mtime_ns)
-        self._search.notify(agent_id, "note_append", skey, path,
-                         display.message_text(display.display_message(message)), before, after)
-        return str(line["id"])
+        text = "\n".join(display.message_text(display.display_message(m)) for m in chosen)
+        self._search.notify(agent_id, "note_append", skey, path, text, before, after)
+        return written
 
     def history(self, key: str, limit: int | None = 200) -> History:
         """The last `limit` messages as chat.history returns them (None: all)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -32,6 +33,7 @@ log = get_logger("sessions")
 TRANSCRIPT_VERSION = 3
 _READ_CHUNK = 64 * 1024
 _OPEN_FLAGS = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_MESSAGE_ID_HINT = re.compile(r"^\s*\[message_id:\s*([^\]]+?)\s*\]\s*$", re.MULTILINE)
 
 
 class TranscriptError(OSError):
@@ -329,6 +331,13 @@ class TranscriptState:
     model_id: str | None = None
     thinking_level: str | None = None
     snapshot: tuple[str, str, str] | None = None
+    # Run ids the transcript already holds (molt.chat.append skips them): the idempotencyKey of
+    # user messages chat.send stored and of the replies completed for them here, and the
+    # `origin.runId` of messages appended from another gateway.
+    user_keys: set[str] = field(default_factory=set)
+    reply_keys: set[str] = field(default_factory=set)
+    origin_runs: set[str] = field(default_factory=set)
+    _open_run: str | None = None  # the run of the last user message while its reply is awaited
 
     @classmethod
     def scan(cls, path: Path, st: os.stat_result) -> TranscriptState:
@@ -352,6 +361,8 @@ class TranscriptState:
             provider, model_id = entry.get("provider"), entry.get("modelId")
             if isinstance(provider, str) and isinstance(model_id, str):
                 self.provider, self.model_id = provider, model_id
+        elif kind == "message":
+            self._note_run(entry.get("message"))
         elif kind == "thinking_level_change" and isinstance(entry.get("thinkingLevel"), str):
             self.thinking_level = entry["thinkingLevel"]
         elif kind == "custom" and entry.get("customType") == "model-snapshot":
@@ -360,6 +371,31 @@ class TranscriptState:
                 snap = (data.get("provider"), data.get("modelApi"), data.get("modelId"))
                 if all(isinstance(part, str) for part in snap):
                     self.snapshot = snap  # type: ignore[assignment]
+
+    def _note_run(self, message: Any) -> None:
+        """Keep track of which runs the transcript holds. chat.send's user message ends with
+        OpenClaw's `[message_id: <idempotencyKey>]` hint line: the run id, in the place OpenClaw
+        2026.1.29 writes it (transcripts stay byte for byte the same). A reply that completed
+        (not stopped by an error or an abort) right after it belongs to that run."""
+        if not isinstance(message, dict):
+            return
+        role = message.get("role")
+        origin = message.get("origin")
+        if isinstance(origin, dict) and isinstance(origin.get("runId"), str):
+            self.origin_runs.add(origin["runId"])
+        if role == "user":
+            self._open_run = None
+            content = message.get("content")
+            for part in content if isinstance(content, list) else [{"text": content}]:
+                text = part.get("text") if isinstance(part, dict) else None
+                if isinstance(text, str) and "[message_id:" in text:
+                    for key in _MESSAGE_ID_HINT.findall(text):
+                        self.user_keys.add(key)
+                        self._open_run = key
+        elif role == "assistant" and self._open_run is not None and message.get("stopReason") != "injected":
+            if message.get("stopReason") not in ("error", "aborted"):
+                self.reply_keys.add(self._open_run)
+            self._open_run = None  # the run ended here, with or without its reply
 
 
 def model_entries(

@@ -354,3 +354,36 @@ def test_writer_killed_mid_append_leaves_a_readable_repairable_transcript(
     assert lines[-1]["id"] == new_id and lines[-1]["parentId"] == lines[-2]["id"]
     for previous, line in zip(lines[1:], lines[2:]):
         assert line["parentId"] == previous["id"]
+
+
+def _message_line(message: dict[str, Any]) -> dict[str, Any]:
+    return tx.message_entry(message, parent_id=None)
+
+
+def test_append_state_knows_which_runs_the_transcript_holds() -> None:
+    """What molt.chat.append deduplicates by: chat.send's `[message_id: <key>]` hint (as
+    OpenClaw 2026.1.29 writes it), a reply completed right after it, and appended origins."""
+    state = tx.TranscriptState()
+    for message in [
+        {"role": "user", "content": [{"type": "text", "text": "one\n[message_id: run-1]"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "note"}], "stopReason": "injected"},
+        {"role": "assistant", "content": [{"type": "text", "text": "answer"}], "stopReason": "stop"},
+        {"role": "user", "content": "two\n[message_id: run-2]"},  # protocol-4 string content
+        {"role": "assistant", "content": [{"type": "text", "text": "cut"}], "stopReason": "error"},
+        {"role": "assistant", "content": [{"type": "text", "text": "late"}], "stopReason": "stop"},
+        {"role": "user", "content": [{"type": "text", "text": "three\n[message_id: run-3]"}]},
+        {"role": "user", "content": [{"type": "text", "text": "says [message_id: x] inline"}]},
+        {"role": "assistant", "content": [], "stopReason": "stop", "origin": {"runId": "run-9"}},
+    ]:
+        state.apply(_message_line(message))
+    assert state.user_keys == {"run-1", "run-2", "run-3"}
+    assert state.reply_keys == {"run-1"}  # run-2 failed; run-3's reply never came
+    assert state.origin_runs == {"run-9"}
+
+
+def test_real_transcript_runs() -> None:
+    """OpenClaw 2026.1.29's own chat.send turn: its key and its completed reply are known."""
+    state = tx.TranscriptState()
+    for entry in tx.read_transcript(DESKTOP_OLD):
+        state.apply(entry)
+    assert state.user_keys == state.reply_keys == {"392aea7e-8b31-48de-a668-2fe13f0e0b2a"}
