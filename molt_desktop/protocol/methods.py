@@ -5,6 +5,8 @@ param sets of every method (`validate_params`) and of `connect` (`validate_conne
 Params are checked against the official OpenClaw schema (`_schemas.py`, generated): every
 property it documents is accepted, the ones molt_desktop does not use are dropped, anything
 else is `INVALID_REQUEST "invalid <method> params: at root: unexpected property 'x'"`.
+Methods the official schema lacks (`health`, `status`, `system-presence`, and molt_desktop's
+own `molt.*` methods) have their schemas here (`_LOCAL_PARAMS`).
 Not here: what the methods do (gateway/rpc/), frame parsing (frames.py).
 Imports nothing else of molt_desktop.
 """
@@ -62,8 +64,12 @@ METHOD_SCOPES: dict[str, str] = {
     "device.pair.approve": SCOPE_PAIRING,
     "device.pair.reject": SCOPE_PAIRING,
     "system-presence": SCOPE_READ,
+    # molt_desktop's own methods, in the `molt.` namespace the official schema does not use.
+    # molt.chat.append: turns made on another gateway added to this one's transcript.
+    "molt.chat.append": SCOPE_ADMIN,
 }
 METHODS = list(METHOD_SCOPES)
+EXTENSION_PREFIX = "molt."
 
 # Events we emit; the last two exist in protocol 4 only.
 EVENTS = [
@@ -87,10 +93,50 @@ _PATCH_WRITE_FIELDS = frozenset({"key", "label", "model", "pinned"})
 
 # Methods the official schema gives no params definition; closed sets from PROTOCOL.md.
 _EMPTY: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
+MAX_APPEND_MESSAGES = 200
+_NON_EMPTY = {"type": "string", "minLength": 1, "maxLength": 512}
+# A transcript message of molt.chat.append. Keys beyond these are accepted and not stored: a
+# gateway's chat.history adds its own bookkeeping (`__openclaw`, `responseId`, ...) to messages.
+_APPEND_MESSAGE: dict[str, Any] = {
+    "type": "object",
+    "required": ["role", "content"],
+    "properties": {
+        "role": {"type": "string", "enum": ["user", "assistant"]},
+        "content": {"anyOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "object", "required": ["type"],
+                                        "properties": {"type": {"type": "string", "minLength": 1}}}},
+        ]},
+        "timestamp": {"type": "number", "minimum": 0},
+        "provider": {"type": "string"},
+        "model": {"type": "string"},
+        "api": {"type": "string"},
+        "usage": {"type": "object"},
+        "stopReason": {"type": "string"},
+        "errorMessage": {"type": "string"},
+    },
+}
 _LOCAL_PARAMS: dict[str, dict[str, Any]] = {
     "health": {"type": "object", "properties": {"probe": {"type": "boolean"}}, "additionalProperties": False},
     "status": _EMPTY,
     "system-presence": _EMPTY,
+    "molt.chat.append": {
+        "type": "object",
+        "required": ["sessionKey", "runId", "origin", "messages"],
+        "properties": {
+            "sessionKey": _NON_EMPTY,
+            "runId": _NON_EMPTY,
+            "origin": {
+                "type": "object",
+                "required": ["endpointId", "kind", "url"],
+                "properties": {"endpointId": _NON_EMPTY, "kind": {"type": "string", "enum": ["local", "remote"]},
+                               "url": {"type": "string", "maxLength": 2048}},
+                "additionalProperties": False,
+            },
+            "messages": {"type": "array", "maxItems": MAX_APPEND_MESSAGES, "items": _APPEND_MESSAGE},
+        },
+        "additionalProperties": False,
+    },
 }
 
 # The params each handler uses (PROTOCOL.md section 3); other documented ones are dropped.
@@ -123,6 +169,7 @@ USED_PARAMS: dict[str, frozenset[str]] = {
     "device.pair.approve": frozenset({"requestId"}),
     "device.pair.reject": frozenset({"requestId"}),
     "system-presence": frozenset(),
+    "molt.chat.append": frozenset({"sessionKey", "runId", "origin", "messages"}),
 }
 
 

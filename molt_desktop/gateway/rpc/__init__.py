@@ -43,10 +43,10 @@ Handler = Callable[[RpcContext, dict[str, Any]], Awaitable[Any]]
 
 
 def _load() -> dict[str, Handler]:
-    from molt_desktop.gateway.rpc import chat, config, devices, health, models, sessions, system
+    from molt_desktop.gateway.rpc import chat, config, continuity, devices, health, models, sessions, system
 
     table: dict[str, Handler] = {}
-    for module in (health, system, models, sessions, chat, config, devices):
+    for module in (health, system, models, sessions, chat, config, devices, continuity):
         table.update(module.HANDLERS)
     return table
 

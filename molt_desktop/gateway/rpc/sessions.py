@@ -108,7 +108,7 @@ def _text_of(message: dict[str, Any]) -> str:
     return ""
 
 
-def _changed(ctx: RpcContext, key: str, reason: str, entry: dict[str, Any] | None) -> None:
+def changed(ctx: RpcContext, key: str, reason: str, entry: dict[str, Any] | None) -> None:
     payload: dict[str, Any] = {"sessionKey": key, "reason": reason}
     if entry is not None:
         payload["session"] = _row(key, entry)
@@ -184,7 +184,7 @@ async def sessions_patch(ctx: RpcContext, params: dict[str, Any]) -> dict[str, A
         changes["providerOverride"] = provider or None
         changes["modelOverride"] = model or None
     entry = await asyncio.to_thread(store.update, key, changes)  # creates a missing session, as OpenClaw does
-    _changed(ctx, key, "patch", entry)
+    changed(ctx, key, "patch", entry)
     return {"ok": True, "path": str(store.sessions_file(DEFAULT_AGENT_ID)), "key": key, "entry": entry}
 
 
@@ -195,7 +195,7 @@ async def sessions_reset(ctx: RpcContext, params: dict[str, Any]) -> dict[str, A
         raise _not_found(key)
     await ctx.state.runtime.abort(key)
     entry = await asyncio.to_thread(store.reset, key)
-    _changed(ctx, key, "reset", entry)
+    changed(ctx, key, "reset", entry)
     return {"ok": True, "key": key, "entry": entry}
 
 
@@ -208,7 +208,7 @@ async def sessions_delete(ctx: RpcContext, params: dict[str, Any]) -> dict[str, 
         return {"ok": True, "key": key, "deleted": False, "archived": []}
     await ctx.state.runtime.abort(key)
     archived = await asyncio.to_thread(store.delete, key, params.get("deleteTranscript", True) is not False)
-    _changed(ctx, key, "delete", None)
+    changed(ctx, key, "delete", None)
     return {"ok": True, "key": key, "deleted": True, "archived": [str(p) for p in archived]}
 
 
@@ -236,7 +236,7 @@ async def chat_inject(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]
                                                    "totalTokens": 0}}
     message_id = await asyncio.to_thread(ctx.state.store.append_message, key, message)
     entry = await asyncio.to_thread(ctx.state.store.update, key, {})
-    _changed(ctx, key, "inject", entry)
+    changed(ctx, key, "inject", entry)
     return {"ok": True, "messageId": message_id}
 
 
