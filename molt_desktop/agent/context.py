@@ -8,7 +8,8 @@
   `\\n[message_id: <idempotencyKey>]` suffix.
 - `build_context` keeps the newest messages that fit the model's context window (a cheap token
   estimate: ~4 ASCII characters or ~1 CJK character a token, ~1,600 tokens an image), leaving
-  room for the reply, and shapes them for the provider APIs (alternating roles, user first).
+  room for the reply, and shapes them for the provider APIs (alternating roles, user first;
+  context injected at the start of a session is handed over as part of the first user turn).
 
 Provider wire formats are the adapters' business (providers/); storing is the store's.
 """
@@ -25,6 +26,8 @@ from molt_desktop.agent.providers.base import ModelInfo, ProviderError, content_
 MAX_ATTACHMENT_BYTES = 5_000_000  # decoded, as OpenClaw's chat.send
 IMAGE_TOKENS = 1600
 MESSAGE_OVERHEAD_TOKENS = 4
+# Heads an injected note that reaches the model in a user-role message (see build_context).
+INJECTED_CONTEXT_NOTE = "[Context added to this conversation before its first message]"
 _DATA_URL = re.compile(r"^data:[^;,]*;base64,(.*)$", re.DOTALL)
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -125,12 +128,21 @@ def _usable(message: dict[str, Any]) -> dict[str, Any] | None:
 
 def build_context(messages: list[dict[str, Any]], model: ModelInfo, system: str | None = None) -> list[dict[str, Any]]:
     """The newest messages that fit `model`'s context window, oldest first, starting with a user
-    message, without two messages of one role in a row (merged). Raises ProviderError
-    (context_length) when even the newest message does not fit."""
+    message, without two messages of one role in a row (merged). Notes injected before the
+    first user message (chat.inject: stopReason "injected") head that message, when the whole
+    conversation and they fit. Raises ProviderError (context_length) when even the newest
+    message does not fit."""
     merged: list[dict[str, Any]] = []
+    # Provider APIs start with a user message, so an assistant message before the first one is
+    # dropped; injected context there (a session seeded by another gateway) is kept aside.
+    leading: list[dict[str, Any]] = []
     for message in messages:
         usable = _usable(message)
         if usable is None:
+            continue
+        if not merged and usable["role"] != "user":
+            if message.get("stopReason") == "injected":
+                leading.extend(usable["content"])
             continue
         if merged and merged[-1]["role"] == usable["role"]:
             merged[-1] = {"role": usable["role"], "content": merged[-1]["content"] + usable["content"]}
@@ -159,4 +171,8 @@ def build_context(messages: list[dict[str, Any]], model: ModelInfo, system: str 
     kept.reverse()
     while kept and kept[0]["role"] != "user":
         kept.pop(0)
+    if leading and kept and len(kept) == len(merged):
+        head = [{"type": "text", "text": INJECTED_CONTEXT_NOTE}, *leading]
+        if used + estimate_tokens({"content": head}) <= budget:
+            kept[0] = {"role": "user", "content": [*head, *kept[0]["content"]]}
     return kept

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from molt_desktop.agent.context import (
+    INJECTED_CONTEXT_NOTE,
     MAX_ATTACHMENT_BYTES,
     RunRequestError,
     build_context,
@@ -97,6 +98,47 @@ def test_context_merges_same_role_and_drops_empty_and_other_roles() -> None:
         {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
         {"role": "user", "content": [{"type": "text", "text": "three"}]},
     ]
+
+
+def _injected(text: str) -> dict[str, Any]:
+    return {"role": "assistant", "content": [{"type": "text", "text": text}], "stopReason": "injected",
+            "usage": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "totalTokens": 0}}
+
+
+def test_context_injected_before_the_first_user_message_reaches_the_model() -> None:
+    note = {"type": "text", "text": INJECTED_CONTEXT_NOTE}
+    orphan = {"role": "assistant", "content": "orphan"}
+    history: list[dict[str, Any]] = [
+        _injected("[seed]\n\nEarlier: the user's name is Ada."),
+        orphan,  # not injected: dropped, as before
+        _injected("They prefer short answers."),
+        {"role": "user", "content": "What is my name?"},
+    ]
+    assert build_context(history, model()) == [{"role": "user", "content": [
+        note,
+        {"type": "text", "text": "[seed]\n\nEarlier: the user's name is Ada."},
+        {"type": "text", "text": "They prefer short answers."},
+        {"type": "text", "text": "What is my name?"},
+    ]}]
+    # later turns keep alternating; a note injected after the first user turn stays the assistant's
+    history += [{"role": "assistant", "content": "Ada."}, _injected("mid-conversation note"),
+                {"role": "user", "content": "Thanks"}]
+    kept = build_context(history, model())
+    assert [m["role"] for m in kept] == ["user", "assistant", "user"]
+    assert kept[0]["content"][0] == note
+    assert kept[1]["content"] == [{"type": "text", "text": "Ada."}, {"type": "text", "text": "mid-conversation note"}]
+
+
+def test_injected_context_goes_first_when_the_window_is_short() -> None:
+    question = {"role": "user", "content": "short question"}
+    kept = build_context([_injected("x " * 600), question], model(window=400, max_tokens=100))
+    assert kept == [{"role": "user", "content": [{"type": "text", "text": "short question"}]}]
+    # once the start of the conversation is trimmed away, so is the context before it
+    history = [_injected("seed"), {"role": "user", "content": "q " * 700}, {"role": "assistant", "content": "a"},
+               question]
+    kept = build_context(history, model(window=400, max_tokens=100))
+    assert kept == [{"role": "user", "content": [{"type": "text", "text": "short question"}]}]
+    assert build_context([_injected("only a note")], model()) == []
 
 
 def test_a_message_too_big_for_the_window() -> None:
