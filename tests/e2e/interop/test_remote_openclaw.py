@@ -31,8 +31,10 @@ Connecting as client "gateway-client", mode "ui", with the shared token and an E
   "openclaw", model "gateway-injected", api "openai-responses". Without operator.admin: 9.6
   FORBIDDEN "missing scope: operator.admin" details `{code: "MISSING_SCOPE", missingScope,
   requiredScopes}`; 1.29 INVALID_REQUEST "missing scope: operator.admin" without details. A
-  session that does not exist yet: INVALID_REQUEST "session not found" on both (a remote session
-  cannot be seeded by chat.inject before its first chat.send).
+  session that does not exist yet: INVALID_REQUEST "session not found" on both. 9.6 injects into a
+  new session once `sessions.patch {key}` (or `sessions.create {key}`) made it; 1.29's
+  `sessions.patch {key}` makes the entry but inject then says "transcript file not found" (and it
+  has no sessions.create), so a 1.29 session can only be seeded after its first chat.send.
 - `chat.history {sessionKey}`: 1.29 `{sessionKey, sessionId, messages, thinkingLevel}`, the user
   message's content a list of `{type:"text"}` parts and no idempotencyKey; 9.6 adds `pendingInputs,
   deltaCursor, hasMore, totalMessages, defaults, sessionInfo`, the user message's content is a
@@ -52,6 +54,10 @@ remoteIp, tokens, ...}}`; approving again exits 1 ("No pending device request ma
 shared token) the connect after it succeeds (9.6 reports `auth.method: "device-token"`), while the
 same device with no credential at all gets "unauthorized: gateway token missing". Without a device
 identity 9.6 lets the shared token in from a remote address but grants no scopes (`auth.scopes: []`).
+
+Failover: the app's endpoint pool (`build_pool`) with our `molt-desktop gateway` as local and the
+real gateway as the remote; the local gateway is killed (SIGKILL) mid-reply, and the reply
+completes once through the remote under the pool's idempotencyKey.
 """
 
 from __future__ import annotations
@@ -59,6 +65,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
+import os
+import signal
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -75,14 +84,18 @@ from molt_desktop.client.connection import (
     GatewayForbidden,
     GatewayPairingRequired,
 )
-from molt_desktop.client.identity import DeviceTokenStore
+from molt_desktop.client.failover import SwitchEvent, build_pool
+from molt_desktop.client.identity import DeviceTokenStore, load_device_identity
+from molt_desktop.config.manager import ConfigManager
 from molt_desktop.protocol.device import DeviceIdentity
 from tests.e2e.interop.helpers import (
+    MOLT_CONFIG,
     V_CURRENT,
     V_FILE_ERA,
     VERSIONS,
     FakeModel,
     HostAddress,
+    MoltGateway,
     OpenClawCli,
     RealGateway,
     free_port,
@@ -95,7 +108,9 @@ pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
 TOKEN = "molt-remote-interop-7c41d2"
 REPLY = "The remote gateway answers: forty-two apples, counted twice and written once."
+LOCAL_REPLY = "The local gateway answers slowly, one small piece after another, until it is cut off."
 PROTOCOL = {V_CURRENT: 4, V_FILE_ERA: 3}
+FAILOVER = {"probeIntervalSeconds": 0.3, "failAfter": 2, "recoverAfter": 2, "switchBack": True, "seedTurns": 3}
 READ_WRITE = ["operator.read", "operator.write"]
 # Upper bounds for waiting on a real gateway (not assertions about speed).
 CONNECT_WITHIN = 90.0
@@ -416,3 +431,75 @@ async def test_pairing_required_from_a_non_loopback_address_then_approved_with_t
     with pytest.raises(GatewayPairingRequired) as other:
         await connect(options(url, DeviceIdentity.generate()))
     assert other.value.request_id not in (None, request_id)
+
+
+# ---- failover: our gateway as local, the real OpenClaw as remote -------------------------------
+
+
+async def wait_for(predicate: Callable[[], Any], what: str, within: float = REPLY_WITHIN) -> None:
+    deadline = time.monotonic() + within
+    while not predicate():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+async def test_local_gateway_killed_mid_reply_the_reply_completes_once_on_the_real_remote(
+        remote: RealGateway, molt_gateway: Callable[..., AbstractContextManager[MoltGateway]],
+        tmp_path: Path) -> None:
+    """The app's pool (build_pool from the local config, `remotes` = this real gateway): the local
+    `molt-desktop gateway` streams slowly and is killed with SIGKILL mid-reply; `pool.chat` gets
+    the real remote's reply, once, and the remote holds one user message and one reply."""
+    state = tmp_path / "local"
+    state.mkdir()
+    (state / MOLT_CONFIG).write_text(json.dumps({
+        "remotes": [{"id": "server", "url": remote.url, "token": TOKEN}], "failover": FAILOVER}))
+    key, _ = new_key("failover")
+    with run_fake_model("--text", LOCAL_REPLY, "--chunks", "80", "--delay", "0.05") as local_model, \
+            molt_gateway(state, TOKEN, model_base_url=local_model.base_url) as local:
+        device_tokens = DeviceTokenStore(state)
+
+        def local_options() -> ClientOptions:
+            # The local gateway listens on a port of its own choosing (--port 0), not gateway.port.
+            return ClientOptions(url=local.url, token=TOKEN, device=load_device_identity(state),
+                                 client_id="gateway-client", mode="ui", device_tokens=device_tokens)
+
+        manager = ConfigManager(state / MOLT_CONFIG)
+        pool = build_pool(state, manager, local_options=local_options)
+        events: list[tuple[str, dict[str, Any]]] = []
+        switches: list[SwitchEvent] = []
+        pool.subscribe_events(lambda e, p: events.append((e, p)))
+        pool.subscribe_switch(switches.append)
+        await pool.start()
+        try:
+            await wait_for(lambda: all(h.state == "up" for h in pool.endpoint_health()), "both gateways up",
+                           CONNECT_WITHIN)
+            assert pool.status.kind == "local"
+            assert [(h.id, h.kind) for h in pool.endpoint_health()] == [("local", "local"), ("server", "remote")]
+
+            task = asyncio.create_task(pool.chat(key, "tell me about the apples"))
+            await wait_for(lambda: any(e == "chat" and p.get("state") == "delta" for e, p in events),
+                           "the local reply to stream")
+            streamed = [message_text(p["message"]) for e, p in events if e == "chat" and p.get("state") == "delta"]
+            assert all(LOCAL_REPLY.startswith(t) for t in streamed) and streamed[-1] != LOCAL_REPLY
+            os.killpg(local.process.pid, signal.SIGKILL)
+            result = await asyncio.wait_for(task, REPLY_WITHIN)
+        finally:
+            await pool.stop()
+            await manager.stop()
+        local_requests = local_model.stats()["count"]
+
+    assert result.state == "final", result
+    assert result.text == REPLY
+    assert result.endpoint is not None and (result.endpoint.id, result.endpoint.kind) == ("server", "remote")
+    finals = [p for e, p in events if e == "chat" and p.get("runId") == result.run_id and p.get("state") == "final"]
+    assert len(finals) == 1 and message_text(finals[0]["message"]) == REPLY
+    assert switches and (switches[-1].to_id, switches[-1].reason) == ("server", "unreachable")
+    assert local_requests == 1  # the local model was asked once, and cut off
+
+    async with connected(options(remote.url, DeviceIdentity.generate())) as conn:
+        history = await conn.call("chat.history", {"sessionKey": key})
+    assert [(m["role"], message_text(m)) for m in history["messages"]] == [
+        ("user", "tell me about the apples"), ("assistant", REPLY)]
+    if remote.version == V_CURRENT:  # the remote ran it under the pool's own idempotencyKey
+        assert history["messages"][0]["idempotencyKey"] == f"{result.run_id}:user"
+        assert history["messages"][1]["__openclaw"]["runId"] == result.run_id
