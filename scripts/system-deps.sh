@@ -4,7 +4,7 @@ set -euo pipefail
 
 # The UI tests: a virtual X display with a tray host, CJK fonts, xdotool/ImageMagick for
 # screenshots and clicks, and the xcb libraries the Qt platform plugin loads.
-packages=(nodejs npm xvfb xauth x11-utils xdotool imagemagick libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0
+packages=(nodejs npm iproute2 xvfb xauth x11-utils xdotool imagemagick libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0
           libxkbcommon-x11-0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libegl1 libgl1
           libfontconfig1 libdbus-1-3 fonts-wqy-microhei trayer dbus)
 

@@ -146,11 +146,16 @@ def remote_has(remote_messages: list[dict[str, Any]], turns: list[dict[str, Any]
 
 
 async def seed_remote(call: CallFn, session_key: str, local: list[dict[str, Any]], turns: int,
-                      skip_user_text: str | None) -> bool:
-    """Give a remote session the recent local turns it lacks. True when a note was injected."""
+                      skip_user_text: str | None) -> str | None:
+    """Give a remote session the recent local turns it lacks, as one `chat.inject` note.
+
+    A session the remote does not have yet is created first (`sessions.patch`). Returns the note
+    when the remote cannot take it (an older gateway that only injects into existing transcripts,
+    or no admin scope there): the caller then puts it before the message itself. None otherwise.
+    """
     context = recent_turns(local, turns, skip_user_text)
     if not context:
-        return False
+        return None
     try:
         history = await call("chat.history", {"sessionKey": session_key, "limit": 100})
         remote_messages = history.get("messages", []) if isinstance(history, dict) else []
@@ -158,16 +163,25 @@ async def seed_remote(call: CallFn, session_key: str, local: list[dict[str, Any]
         log.info("chat.history on the remote failed (%s); seeding anyway", exc)
         remote_messages = []
     if remote_has(remote_messages, context):
-        return False
-    try:
-        await call("chat.inject", {"sessionKey": session_key, "message": context_note(context),
-                                   "label": "molt-desktop"})
-    except Exception as exc:
-        log.warning("could not give the remote gateway the earlier turns of %s (%s); it answers without them",
-                    session_key, exc)
-        return False
-    log.info("gave the remote gateway %d earlier messages of %s", len(context), session_key)
-    return True
+        return None
+    note = context_note(context)
+    params = {"sessionKey": session_key, "message": note, "label": "molt-desktop"}
+    for attempt in range(2):
+        try:
+            await call("chat.inject", params)
+        except Exception as exc:
+            if attempt == 0 and not remote_messages and "not found" in str(exc):
+                try:  # a new session on the remote: make it, then inject
+                    await call("sessions.patch", {"key": session_key})
+                    continue
+                except Exception as patch_exc:
+                    exc = patch_exc
+            log.warning("the remote gateway did not take the earlier turns of %s (%s); they go with the message",
+                        session_key, exc)
+            return note
+        log.info("gave the remote gateway %d earlier messages of %s", len(context), session_key)
+        return None
+    return note
 
 
 # --- bringing remote turns home -----------------------------------------------------------
@@ -178,7 +192,10 @@ def turn_messages(turn: RemoteTurn, remote_messages: list[dict[str, Any]] | None
     if remote_messages:
         for index in range(len(remote_messages) - 1, -1, -1):
             message = remote_messages[index]
-            if message.get("role") == "user" and message_text(message).strip() == turn.user_text.strip():
+            text, wanted = message_text(message).strip(), turn.user_text.strip()
+            if message.get("role") == "user" and (text == wanted or text.endswith("\n" + wanted)):
+                if text != wanted:  # sent with the earlier turns before it: keep the user's own words
+                    message = {**message, "content": [{"type": "text", "text": turn.user_text}]}
                 replies = []
                 for following in remote_messages[index + 1:]:
                     if following.get("role") == "user":

@@ -37,6 +37,7 @@ class _Run:
     link_id: str | None = None
     sending: bool = False
     moving: bool = False
+    params_for: dict[str, dict[str, Any]] = field(default_factory=dict)  # what each gateway was sent
     started: float = field(default_factory=time.monotonic)
     sent_at: int = field(default_factory=lambda: int(time.time() * 1000))
 
@@ -137,8 +138,7 @@ class PoolChats:
                 link = await self._wait_active(max(deadline - time.monotonic(), 0.05))
                 run.link_id = link.id
                 try:
-                    await self._before_send(link, run)
-                    ack = await link.call("chat.send", params, timeout=timeout)
+                    ack = await link.call("chat.send", await self._before_send(link, run), timeout=timeout)
                 except GatewayUnreachable:
                     if time.monotonic() >= deadline:
                         self._runs.pop(run_id, None)
@@ -154,16 +154,22 @@ class PoolChats:
         finally:
             run.sending = False
 
-    async def _before_send(self, link: Link, run: _Run) -> None:
-        if link.endpoint.kind != "remote" or self.settings.seed_turns <= 0:
-            return
+    async def _before_send(self, link: Link, run: _Run) -> dict[str, Any]:
+        """The chat.send params for `link`: a remote is seeded first, and where it cannot take an
+        injected note, the note goes before the message (the same text on every re-send there)."""
+        if link.id in run.params_for:
+            return run.params_for[link.id]
+        params = run.params
         key = (link.id, run.session_key)
-        if key in self._seeded:
-            return
-        self._seeded.add(key)
-        local = await self._local_messages(run.session_key)
-        await seed_remote(lambda m, p: link.call(m, p, timeout=15), run.session_key, local,
-                          self.settings.seed_turns, str(run.params.get("message") or ""))
+        if link.endpoint.kind == "remote" and self.settings.seed_turns > 0 and key not in self._seeded:
+            self._seeded.add(key)
+            local = await self._local_messages(run.session_key)
+            prefix = await seed_remote(lambda m, p: link.call(m, p, timeout=15), run.session_key, local,
+                                       self.settings.seed_turns, str(run.params.get("message") or ""))
+            if prefix:
+                params = {**params, "message": f"{prefix}\n\n---\n\n{params.get('message') or ''}"}
+        run.params_for[link.id] = params
+        return params
 
     async def _local_messages(self, session_key: str) -> list[dict[str, Any]]:
         limit = max(self.settings.seed_turns * 4, 8)
@@ -232,8 +238,7 @@ class PoolChats:
                     continue
                 run.link_id = link.id
                 try:
-                    await self._before_send(link, run)
-                    await link.call("chat.send", run.params, timeout=30)
+                    await link.call("chat.send", await self._before_send(link, run), timeout=30)
                 except GatewayUnreachable as exc:
                     error = error_text(exc)
                     await self._wait_change(0.5)
