@@ -4,6 +4,9 @@
 re-emits what arrives as Qt signals (payloads are passed as Python objects, not converted).
 Because qasync runs asyncio on the Qt thread, the callbacks already run on the GUI thread.
 `spawn()` starts a coroutine from a slot and keeps a reference to it until it finishes.
+Switches between gateways (`switched`, a SwitchEvent) and probe results of every endpoint
+(`endpointHealthChanged`, an EndpointHealth) come from the pool's subscribe_switch /
+subscribe_health; the last switch is kept as `last_switch` for windows opened later.
 `describe_error()` turns a failed call or a chat error event into a message a person can act on.
 """
 
@@ -36,13 +39,21 @@ class GatewayBridge(QObject):
     shutdownEvent = Signal(object)
     statusChanged = Signal(object)  # PoolStatus: connecting / connected / disconnected
     activeRunsChanged = Signal(int)  # replies streaming right now, on the active gateway
+    switched = Signal(object)  # SwitchEvent: the pool moved to another gateway (and why)
+    endpointHealthChanged = Signal(object)  # EndpointHealth of one endpoint, after each probe
 
     def __init__(self, pool: EndpointPool, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pool = pool
         self._tasks: set[asyncio.Task[Any]] = set()
         self._active_runs: set[str] = set()
+        self.last_switch: Any = None
         self._unsubscribe = [pool.subscribe_events(self._on_event), pool.subscribe_status(self._on_status)]
+        # Pools without endpoint switching (a single gateway) have neither.
+        if hasattr(pool, "subscribe_switch"):
+            self._unsubscribe.append(pool.subscribe_switch(self._on_switch))
+        if hasattr(pool, "subscribe_health"):
+            self._unsubscribe.append(pool.subscribe_health(self._on_endpoint_health))
 
     @property
     def status(self) -> PoolStatus:
@@ -51,6 +62,11 @@ class GatewayBridge(QObject):
     @property
     def active_runs(self) -> int:
         return len(self._active_runs)
+
+    def endpoint_health(self) -> list[Any]:
+        """The pool's EndpointHealth of every endpoint, in the pool's order ([] if it has none)."""
+        health = getattr(self.pool, "endpoint_health", None)
+        return list(health()) if callable(health) else []
 
     async def call(self, method: str, params: dict[str, Any] | None = None, *, timeout: float = 30.0) -> Any:
         return await self.pool.call(method, params, timeout=timeout)
@@ -116,7 +132,18 @@ class GatewayBridge(QObject):
         if len(self._active_runs) != before:
             self.activeRunsChanged.emit(len(self._active_runs))
 
+    def _on_switch(self, event: Any) -> None:
+        self.last_switch = event
+        log.info("gateway switch: %s -> %s (%s)", getattr(event, "from_id", None), getattr(event, "to_id", None),
+                 getattr(event, "reason", None))
+        self.switched.emit(event)
+
+    def _on_endpoint_health(self, health: Any) -> None:
+        self.endpointHealthChanged.emit(health)
+
     def _on_status(self, status: PoolStatus) -> None:
+        # A reply in flight is carried over to the next gateway by the pool (same runId): its
+        # events re-add it. Runs the pool cannot carry end with a chat `error` event.
         if not status.connected and self._active_runs:
             self._active_runs.clear()
             self.activeRunsChanged.emit(0)
@@ -175,6 +202,9 @@ def _chat_error(kind: str, detail: str) -> UserError:
                             "with a larger context."), NEXT_NONE, detail)
     if kind == "refusal":
         return UserError(tr("The model declined to answer this message."), NEXT_NONE, detail)
+    if kind == "unavailable":
+        return UserError(tr("No gateway could finish this reply: the gateway in use stopped and no other one "
+                            "took it over. Retry when a gateway is reachable again."), NEXT_RETRY, detail)
     if kind in SETTINGS_REASONS:
         return UserError(tr("The model provider cannot answer: {detail} Open Settings to fix the provider or "
                             "pick another model.").format(detail=detail), NEXT_SETTINGS, detail)
