@@ -42,7 +42,8 @@ QFrame#userMessage { background: palette(alternate-base); border: 1px solid pale
 QFrame#assistantMessage { background: transparent; border: none; }
 QFrame#chatError { border: 1px solid #d1242f; border-radius: 10px; background: rgba(209, 36, 47, 0.07); }
 QLabel#messageRole { font-weight: 600; }
-QLabel#messageMeta, QLabel#messageStatus { color: palette(placeholder-text); }
+QLabel#messageMeta, QLabel#messageStatus, QLabel#messageOrigin { color: palette(placeholder-text); }
+QLabel#messageOrigin { font-style: italic; }
 QWidget#conversationContent { background: palette(base); }
 """
 
@@ -110,6 +111,7 @@ class MessageWidget(QFrame):
         self.run_id = ""
         self.model = ""
         self.usage: dict[str, Any] = {}
+        self.origin: dict[str, Any] | None = None  # where a turn copied into the local history was made
         self.streaming = False
         self.stopped = False
         self._status = ""
@@ -126,6 +128,9 @@ class MessageWidget(QFrame):
         self.status_label = QLabel()
         self.status_label.setObjectName("messageStatus")
         self.status_label.hide()
+        self.origin_label = QLabel()
+        self.origin_label.setObjectName("messageOrigin")
+        self.origin_label.hide()
         self.copy_button = QToolButton()
         self.copy_button.setObjectName("copyMessageButton")
         self.copy_button.setIcon(chat_icon("copy"))
@@ -134,6 +139,7 @@ class MessageWidget(QFrame):
         header.addWidget(self.role_label)
         header.addWidget(self.meta_label)
         header.addWidget(self.status_label)
+        header.addWidget(self.origin_label)
         header.addStretch(1)
         header.addWidget(self.copy_button)
         layout.addLayout(header)
@@ -199,8 +205,17 @@ class MessageWidget(QFrame):
         self.usage = dict(usage or {})
         self._show_meta()
 
+    def set_origin(self, origin: Any) -> None:
+        """`origin` of a history message ({endpointId, kind, url, runId}): a turn made on another gateway."""
+        self.origin = origin if isinstance(origin, dict) and origin.get("endpointId") else None
+        self._show_origin()
+
+    @property
+    def status(self) -> str:
+        return self._status
+
     def set_status(self, status: str) -> None:
-        """"" (none), "thinking", "preparing_context", "starting_model" or "stopped"."""
+        """"" (none), "thinking", "preparing_context", "starting_model", "reconnecting" or "stopped"."""
         self._status = status
         self._show_status()
 
@@ -213,6 +228,18 @@ class MessageWidget(QFrame):
         self.copy_button.setToolTip(tr("Copy this message as Markdown"))
         self._show_meta()
         self._show_status()
+        self._show_origin()
+
+    def _show_origin(self) -> None:
+        origin = self.origin
+        if origin is None:
+            self.origin_label.hide()
+            return
+        name = str(origin.get("endpointId"))
+        self.origin_label.setText(tr("via {name}").format(name=name))
+        self.origin_label.setToolTip(tr("Made on the gateway “{name}” ({url}) and copied into this computer's "
+                                        "history.").format(name=name, url=str(origin.get("url") or "?")))
+        self.origin_label.show()
 
     def _show_meta(self) -> None:
         parts = []
@@ -229,6 +256,7 @@ class MessageWidget(QFrame):
             "thinking": tr("Thinking…"),
             "preparing_context": tr("Preparing the conversation…"),
             "starting_model": tr("Waiting for the model…"),
+            "reconnecting": tr("Reconnecting…"),
             "stopped": tr("Stopped"),
         }
         text = texts.get(self._status, "")
@@ -365,6 +393,7 @@ class ConversationView(QScrollArea):
                 if not text.strip() and not images:
                     continue
                 widget = self.add_message(str(role), text, images)
+                widget.set_origin(message.get("origin"))
                 if role == "assistant":
                     model = message.get("model")
                     widget.set_meta(str(model) if model else "", message.get("usage"))

@@ -10,7 +10,8 @@ for the Providers page (`actions.openSettings`).
 
 Pieces live beside it: chat_messages.py (bubbles, error cards, the scrolling view),
 chat_composer.py (the message box with its buttons), chat_input.py (message box, attachments),
-chat_header.py (title, usage, model picker), markdown_view.py (incremental Markdown).
+chat_header.py (title, usage, model picker), chat_banner.py (the bar shown while a server
+gateway answers), markdown_view.py (incremental Markdown).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from PySide6.QtWidgets import (
 
 from molt_desktop.logs import get_logger
 from molt_desktop.ui.actions import DesktopActions
-from molt_desktop.ui.bridge import NEXT_RETRY, GatewayBridge, UserError, describe_error
+from molt_desktop.ui.bridge import GatewayBridge, UserError, describe_error
+from molt_desktop.ui.chat_banner import RemoteBanner
 from molt_desktop.ui.chat_header import SessionHeader, model_ref
 from molt_desktop.ui.chat_composer import Composer
 from molt_desktop.ui.chat_input import ImageAttachment, attachments_from_mime, has_images
@@ -129,6 +131,8 @@ class ChatWindow(QMainWindow):
         self.model_picker = self.header.model_picker
         column.addWidget(self.header)
         column.addWidget(_line())
+        self.banner = RemoteBanner(self.bridge, self.actions)  # while a server gateway answers
+        column.addWidget(self.banner)
 
         self.conversation = ConversationView()
         column.addWidget(self.conversation, 1)
@@ -428,14 +432,15 @@ class ChatWindow(QMainWindow):
             self._select_in_list(self._key)
 
     def _on_status(self, status: Any) -> None:
-        if self._run_id is not None and not getattr(status, "connected", True):
-            run_id = self._run_id
-            reply = self.conversation.reply(run_id)
-            if reply is not None:
-                reply.mark_failed()
-            self._end_run(run_id, "error")
-            self._show_error(UserError(tr("The connection to the gateway was lost while the reply was "
-                                          "streaming. Retry once it is back."), NEXT_RETRY), retry=self.retry)
+        # The pool carries a reply in flight over to the next gateway (same runId, its deltas
+        # restart with the cumulative text); one it cannot carry ends with an `error` event.
+        reply = self.conversation.reply(self._run_id) if self._run_id is not None else None
+        if reply is None or not reply.streaming:
+            return
+        if not getattr(status, "connected", True):
+            reply.set_status("reconnecting")
+        elif reply.status == "reconnecting":
+            reply.set_status("" if reply.markdown() else "thinking")
 
     def _show_error(self, error: UserError, retry: Any) -> ErrorCard:
         card = self.conversation.add_error(error)
