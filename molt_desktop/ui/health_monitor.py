@@ -6,7 +6,9 @@ It calls `status` when the link comes up, when the gateway sends `health` or `co
 and every `interval` seconds; `status` carries the model readiness problems (no provider,
 unknown default model), the config entry (an invalid edit on disk) and the store check. Chat
 `error` events are kept as the last chat error; one the user must fix in Settings (provider
-auth, not configured) counts as a problem until a later reply succeeds.
+auth, not configured) counts as a problem until a later reply succeeds. The pool's probe results
+of every endpoint (EndpointHealth: state, latency, last check, last error) are kept by id, from
+`bridge.endpoint_health()` and then `bridge.endpointHealthChanged`.
 
 Not here: how the state is shown (tray.py, health_view.py).
 """
@@ -60,6 +62,7 @@ class HealthMonitor(QObject):
         self.last_link_error: tuple[str, float] | None = None
         self.last_chat_error: ChatFailure | None = None
         self.provider_failing = False
+        self.endpoints: dict[str, Any] = {h.id: h for h in bridge.endpoint_health() if getattr(h, "id", None)}
         self._config: dict[str, Any] = {}
         self._checking = False
         self._again = False
@@ -71,6 +74,7 @@ class HealthMonitor(QObject):
         bridge.healthEvent.connect(self._on_health)
         bridge.configChanged.connect(lambda _payload: self.refresh())
         bridge.chatEvent.connect(self._on_chat)
+        bridge.endpointHealthChanged.connect(self._on_endpoint_health)
         if bridge.status.connected:
             self.refresh()
 
@@ -129,6 +133,18 @@ class HealthMonitor(QObject):
             self._take_config(payload)
         self.refresh()  # `health` says the config changed validity; `status` has the rest
         self.changed.emit()
+
+    def _on_endpoint_health(self, health: Any) -> None:
+        endpoint_id = getattr(health, "id", None)
+        if endpoint_id:
+            self.endpoints[str(endpoint_id)] = health  # a new id keeps its place at the end
+            self.changed.emit()
+
+    def endpoint_health(self) -> list[Any]:
+        """Every endpoint's last EndpointHealth, in the pool's order."""
+        if not self.endpoints:
+            self.endpoints = {h.id: h for h in self.bridge.endpoint_health() if getattr(h, "id", None)}
+        return list(self.endpoints.values())
 
     def _on_chat(self, payload: Any) -> None:
         if not isinstance(payload, dict):

@@ -1,7 +1,8 @@
 """The health window: gateway, model provider and remote gateways, with their last errors.
 
 `HealthView(bridge, actions)` shows what health_monitor.py knows (the last `status`, the last
-chat error, the link state) and what `config.get` says about remotes. It refreshes on demand
+chat error, the link state, the probe results of every endpoint of the pool: state, latency,
+last check, last error, live as probes report) and what `config.get` says about remotes. It refreshes on demand
 (Refresh), every few seconds while it is visible, and whenever the monitor learns something.
 Error texts are selectable so people can copy them into a report. Buttons ask the app to open
 Settings at the page that fixes each part. Notifications about failures link here.
@@ -15,8 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
-from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLayout, QPushButton, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QLayout, QPushButton, QSizePolicy, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from molt_desktop.logs import get_logger
 from molt_desktop.ui.actions import DesktopActions
@@ -25,6 +26,7 @@ from molt_desktop.ui.health_monitor import HealthMonitor, format_duration
 from molt_desktop.ui.i18n import tr
 from molt_desktop.ui.resources import icon
 from molt_desktop.ui.style import themed_icon
+from molt_desktop.ui.switch_words import remote_reason, status_reason
 
 log = get_logger("ui")
 
@@ -117,13 +119,18 @@ class HealthView(QWidget):
             self.groups[section] = group
             root.addWidget(group)
         root.addStretch(1)
+        self.endpoint_table = _endpoint_table()
+        remote_form = self.groups["remote"].layout()
+        assert isinstance(remote_form, QFormLayout)
+        remote_form.insertRow(len(FIELDS["remote"]), self.endpoint_table)
 
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
         self.monitor.changed.connect(self.update_view)
-        bridge.statusChanged.connect(lambda _s: self.update_view())
-        bridge.configChanged.connect(lambda _p: self._load_remotes())
+        # Bound methods, not lambdas: Qt drops the connections when the view is deleted.
+        bridge.statusChanged.connect(self._status_changed)
+        bridge.configChanged.connect(self._config_changed)
         self.retranslate()
         self.refresh()
 
@@ -176,6 +183,8 @@ class HealthView(QWidget):
         self.settings_buttons["gateway"].setText(tr("Gateway settings…"))
         self.settings_buttons["provider"].setText(tr("Provider settings…"))
         self.settings_buttons["remote"].setText(tr("Remote settings…"))
+        self.endpoint_table.setHeaderLabels([tr("Gateway"), tr("State"), tr("Latency"), tr("Last check"),
+                                             tr("Last error")])
         self.update_view()
 
     def refresh(self) -> None:
@@ -183,6 +192,12 @@ class HealthView(QWidget):
         self.monitor.refresh()
         self._load_remotes()
         self.update_view()
+
+    def _status_changed(self, _status: Any) -> None:
+        self.update_view()
+
+    def _config_changed(self, _payload: Any) -> None:
+        self._load_remotes()
 
     def _load_remotes(self) -> None:
         if not self.bridge.status.connected:
@@ -276,8 +291,12 @@ class HealthView(QWidget):
             self._set("provider", "chat_error", "\n".join(lines))
 
         # Remotes
-        self._set("remote", "active", tr("Remote gateway ({name})").format(name=status.endpoint_id or "")
-                  if status.kind == "remote" else tr("Local gateway (on this computer)"))
+        if status.kind == "remote":
+            code, words = status_reason(status, self.bridge.last_switch)
+            self._set("remote", "active", remote_reason(str(status.endpoint_id or ""), code, words))
+        else:
+            self._set("remote", "active", tr("Local gateway (on this computer)"))
+        self._show_endpoints()
         if self.remotes_error:
             self._set("remote", "remotes", self.remotes_error)
         elif self.remotes is None:
@@ -286,6 +305,59 @@ class HealthView(QWidget):
             self._set("remote", "remotes", tr("No remote gateway configured."))
         else:
             self._set("remote", "remotes", "\n".join(f"{r.get('id', '')} — {r.get('url', '')}" for r in self.remotes))
+
+    def endpoint_rows(self) -> list[list[str]]:
+        """The endpoint table's texts, row by row (what a reader sees)."""
+        table = self.endpoint_table
+        return [[table.topLevelItem(r).text(c) for c in range(table.columnCount())]
+                for r in range(table.topLevelItemCount())]
+
+    def _show_endpoints(self) -> None:
+        endpoints = self.monitor.endpoint_health()
+        table = self.endpoint_table
+        table.setVisible(bool(endpoints))
+        active = self.bridge.status.endpoint_id
+        while table.topLevelItemCount() > len(endpoints):
+            table.takeTopLevelItem(table.topLevelItemCount() - 1)
+        for row, health in enumerate(endpoints):
+            item = table.topLevelItem(row) or QTreeWidgetItem(table)
+            name = tr("Local gateway") if getattr(health, "kind", "") == "local" else str(health.id)
+            if health.id == active:
+                name = tr("{name} (in use)").format(name=name)
+            state = str(getattr(health, "state", "unknown"))
+            latency = getattr(health, "latency_ms", None)
+            error = str(getattr(health, "last_error", None) or "")
+            texts = [name, _state_text(state),
+                     tr("{ms} ms").format(ms=round(latency)) if isinstance(latency, (int, float)) else "—",
+                     format_time(getattr(health, "checked_at", None)), error or "—"]
+            for column, text in enumerate(texts):
+                item.setText(column, text)
+                item.setToolTip(column, f"{health.id} — {getattr(health, 'url', '')}" if column == 0 else text)
+            item.setIcon(1, icon({"up": "ok", "down": "error"}.get(state, "info")))
+            font = item.font(0)
+            font.setBold(health.id == active)
+            item.setFont(0, font)
+        table.setFixedHeight(table.header().height() + max(1, len(endpoints)) * table.sizeHintForRow(0) + 6
+                             if endpoints else 0)
+
+
+def _state_text(state: str) -> str:
+    return {"up": tr("Up"), "down": tr("Down")}.get(state, tr("Not checked yet"))
+
+
+def _endpoint_table() -> QTreeWidget:
+    table = QTreeWidget()
+    table.setObjectName("health-endpoints")
+    table.setColumnCount(5)
+    table.setRootIsDecorated(False)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    header = table.header()
+    header.setStretchLastSection(True)
+    for column in range(4):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    return table
 
 
 __all__ = ["HealthView", "format_time"]

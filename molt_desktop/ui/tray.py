@@ -5,11 +5,13 @@
 - "working": a reply is streaming (bridge.activeRunsChanged),
 - "degraded": connected, but something keeps chats from working (health_monitor.py: no provider,
   an invalid config edit, a store that cannot be written, a provider that refuses our key),
-- "remote": connected to a remote gateway,
+- "remote": connected to a remote gateway (the tooltip says which and why, from the pool's last
+  SwitchEvent: "Using the server gateway “server”: the local gateway is unreachable."),
 - "ok": connected to the local gateway and nothing wrong;
 each with its icon (resources/icons/tray-<state>.svg) and a tooltip saying which and why. Every
 change is logged (`tray state <state>: <reason>`) and emitted as `stateChanged(state, reason)`.
-A left click asks for the chat window (actions.toggleChat); the menu asks for everything else
+A switch between gateways (bridge.switched) also shows a tray message, when there is a tray to
+show it in. A left click asks for the chat window (actions.toggleChat); the menu asks for everything else
 through `DesktopActions`. The app decides what a request does (qt_app.py).
 
 Not here: the health checks themselves (health_monitor.py), the windows.
@@ -31,6 +33,7 @@ from molt_desktop.ui.health_monitor import HealthMonitor, format_duration
 from molt_desktop.ui.i18n import language_name, tr
 from molt_desktop.ui.resources import icon
 from molt_desktop.ui.style import themed_icon
+from molt_desktop.ui.switch_words import remote_reason, status_reason, switch_balloon
 
 log = get_logger("ui")
 
@@ -69,6 +72,7 @@ class TrayIcon(QObject):
         self._language = "auto"
         self._recent: list[dict[str, Any]] = []
         self._sync_available = False
+        self.last_balloon: tuple[str, str] | None = None  # (title, text) of the last switch message
         self.tray = QSystemTrayIcon(self)
         self._menu = QMenu()
         self._menu.setObjectName("trayMenu")
@@ -90,6 +94,7 @@ class TrayIcon(QObject):
         self._menu.aboutToHide.connect(self._uptime_timer.stop)
 
         bridge.statusChanged.connect(self._on_status)
+        bridge.switched.connect(self._on_switch)
         bridge.activeRunsChanged.connect(lambda _n: self._update())
         bridge.sessionsChanged.connect(lambda _p: self._recent_timer.start())
         bridge.configChanged.connect(lambda _p: self._load_language())
@@ -288,6 +293,17 @@ class TrayIcon(QObject):
             self.refresh_recent()
             self._load_language()
 
+    def _on_switch(self, event: Any) -> None:
+        self._update()
+        balloon = switch_balloon(event)
+        if balloon is None:
+            return
+        self.last_balloon = balloon
+        # Only a tray that is shown can show a message (none offscreen, none without a tray area).
+        if self.tray.isVisible() and QSystemTrayIcon.supportsMessages():
+            title, text = balloon
+            self.show_message(title, text, "warning" if getattr(event, "to_kind", None) == "remote" else "info")
+
     def compute_state(self) -> tuple[str, str]:
         status = self.bridge.status
         if not status.connected:
@@ -306,7 +322,8 @@ class TrayIcon(QObject):
         if problems:
             return "degraded", problems[0].text
         if status.kind == "remote":
-            return "remote", tr("Connected to the remote gateway at {address}.").format(address=_address(status.url))
+            code, words = status_reason(status, self.bridge.last_switch)
+            return "remote", remote_reason(str(status.endpoint_id or ""), code, words)
         return "ok", tr("The local gateway is running at {address}.").format(address=_address(status.url))
 
     def _update(self) -> None:
@@ -322,8 +339,11 @@ class TrayIcon(QObject):
             self.gateway_menu.setIcon(tray_icon(state))
         self._state, self._reason = state, reason
         if changed or force_tooltip:
-            self.tray.setToolTip(tr("molt-desktop — {state}: {reason}").format(state=state_words(state),
-                                                                            reason=reason))
+            if state == "remote":  # the reason already says it all ("Using the server gateway …")
+                self.tray.setToolTip(tr("molt-desktop — {reason}").format(reason=reason))
+            else:
+                self.tray.setToolTip(tr("molt-desktop — {state}: {reason}").format(state=state_words(state),
+                                                                                reason=reason))
         if changed:
             log.info("tray state %s: %s", state, reason)
             self.stateChanged.emit(state, reason)
