@@ -9,13 +9,14 @@ changed the config meanwhile (stale base hash), the dialog re-reads it and says 
 After a save it asks the app to switch the language (`actions.setLanguage`) and applies start
 at login (autostart.py).
 
-Pages: settings_providers.py, settings_models.py, settings_gateway.py (gateway, remotes),
+Pages: settings_providers.py, settings_models.py, settings_gateway.py, settings_remotes.py,
 settings_sync_alerts.py, settings_general.py; the draft and saving: settings_store.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, Qt
@@ -30,7 +31,8 @@ from molt_desktop.ui.bridge import GatewayBridge, describe_error
 from molt_desktop.ui.i18n import tr
 from molt_desktop.ui.resources import icon
 from molt_desktop.ui.settings_common import ERROR_COLOR, OK_COLOR, SettingsPage
-from molt_desktop.ui.settings_gateway import GatewayPage, RemotesPage
+from molt_desktop.ui.settings_gateway import GatewayPage
+from molt_desktop.ui.settings_remotes import RemotesPage
 from molt_desktop.ui.settings_general import GeneralPage
 from molt_desktop.ui.settings_models import ModelsPage
 from molt_desktop.ui.settings_providers import ProvidersPage
@@ -44,7 +46,8 @@ PAGE_IDS = ("providers", "models", "gateway", "remotes", "sync", "alerts", "gene
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, bridge: GatewayBridge, actions: DesktopActions, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: GatewayBridge, actions: DesktopActions, parent: QWidget | None = None, *,
+                 state_dir: Path | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self.actions = actions
@@ -59,7 +62,7 @@ class SettingsDialog(QDialog):
         gateway = GatewayPage(bridge)
         self.pages: dict[str, SettingsPage] = {
             "providers": providers, "models": ModelsPage(bridge, providers), "gateway": gateway,
-            "remotes": RemotesPage(bridge), "sync": SyncPage(bridge), "alerts": AlertsPage(bridge),
+            "remotes": RemotesPage(bridge, state_dir=state_dir), "sync": SyncPage(bridge), "alerts": AlertsPage(bridge),
             "general": GeneralPage(bridge),
         }
         gateway.tokenRegenerated.connect(lambda: self.bridge.spawn(self._refresh_base()))
