@@ -38,7 +38,7 @@ def relative_time(ms: Any, now: float | None = None) -> str:
     if not isinstance(ms, (int, float)) or isinstance(ms, bool) or ms <= 0:
         return ""
     now = time.time() if now is None else now
-    seconds = max(0.0, now - ms / 1000)
+    seconds = max(0.0, round(now * 1000 - ms) / 1000)  # whole ms: float noise must not turn 5 min into 4
     if seconds < 60:
         return tr("just now")
     if seconds < 3600:
