@@ -4,6 +4,8 @@ Every test here runs offscreen (`QT_QPA_PLATFORM=offscreen`) on a `qasync.QEvent
 embedded gateway (aiohttp), the endpoint pool and the widgets share one loop exactly as in the
 app. `desktop` starts the services of app.py with a fake OpenAI-compatible model server and
 connects a GatewayBridge; widgets under test are given `desktop.bridge` and `desktop.actions`.
+`start_remote()` starts more gateways (own state dirs, same fake model), e.g. the "server"
+gateway the pool fails over to, optionally with TLS (a generated self-signed certificate).
 
 Async tests wait with `wait_until()` / `wait_signal()` (they yield to the loop); qtbot's
 blocking waits would nest a Qt event loop inside a running asyncio task. For the same reason
@@ -161,4 +163,40 @@ async def desktop(state_home: Path, fake_model: FakeModelServer) -> AsyncIterato
         await services.stop()
 
 
-__all__ = ["Desktop", "TOKEN", "save_screenshot", "wait_signal", "wait_until"]
+@dataclass
+class RemoteGateway:
+    services: Services
+    state: Path
+
+    @property
+    def url(self) -> str:
+        gateway = self.services.gateway
+        assert gateway is not None
+        return f"{gateway.scheme}://127.0.0.1:{self.services.port}"
+
+
+StartRemote = Callable[..., Awaitable[RemoteGateway]]
+
+
+@pytest.fixture
+async def start_remote(tmp_path: Path, fake_model: FakeModelServer) -> AsyncIterator[StartRemote]:
+    """`await start_remote(name, tls=False)`: another real gateway on a free port (stopped at the end)."""
+    started: list[Services] = []
+
+    async def start(name: str = "server", *, tls: bool = False) -> RemoteGateway:
+        state = tmp_path / f"remote-{name}"
+        state.mkdir()
+        write_config(state, fake_model, **({"tls": {"autoGenerate": True}} if tls else {}))
+        services = Services(state, GatewayOptions(port=0))
+        await services.start()
+        started.append(services)
+        return RemoteGateway(services, state)
+
+    try:
+        yield start
+    finally:
+        for services in reversed(started):
+            await services.stop()
+
+
+__all__ = ["Desktop", "RemoteGateway", "StartRemote", "TOKEN", "save_screenshot", "wait_signal", "wait_until"]

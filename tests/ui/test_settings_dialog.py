@@ -15,7 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from molt_desktop.config.secrets import SERVICE
 from molt_desktop.ui.settings_dialog import PAGE_IDS, SettingsDialog
-from molt_desktop.ui.settings_gateway import GatewayPage, RemotesPage
+from molt_desktop.ui.settings_gateway import GatewayPage
+from molt_desktop.ui.settings_remotes import RemotesPage
 from molt_desktop.ui.settings_general import GeneralPage
 from molt_desktop.ui.settings_models import ModelsPage
 from molt_desktop.ui.settings_providers import ProvidersPage
