@@ -46,6 +46,7 @@ from molt_desktop.client.tls import (
     is_secure_url,
     peer_fingerprint,
 )
+from molt_desktop.i18n import _
 from molt_desktop.logs import get_logger
 from molt_desktop.protocol.device import DeviceIdentity, build_auth_payload
 from molt_desktop.version import __version__
@@ -239,9 +240,10 @@ class GatewayConnection:
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             await self._teardown()
             if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-                raise GatewayUnreachable(
-                    f"the TLS certificate of {opts.url} is not trusted by this computer ({exc.certificate_error}); "
-                    "if it is your gateway's own certificate, pin it with tlsFingerprint") from exc
+                raise GatewayUnreachable(_(
+                    "The TLS certificate of {url} is not trusted by this computer ({error}). If it is your own "
+                    "gateway's certificate, pin it: set tlsFingerprint to the fingerprint the gateway printed at "
+                    "start.").format(url=opts.url, error=exc.certificate_error)) from exc
             raise GatewayUnreachable(f"cannot reach the gateway at {opts.url}: {exc or type(exc).__name__}") from exc
         except (TypeError, ValueError, KeyError) as exc:  # a close or a malformed frame instead of the handshake
             await self._teardown()
