@@ -21,6 +21,7 @@ from molt_desktop.client.connection import (
 )
 from molt_desktop.client.identity import DeviceTokenStore
 from molt_desktop.protocol.device import DeviceIdentity
+from tests.schema import validate
 
 CAPTURES = Path("/work/shared/openclaw/captures")
 Script = Callable[[web.WebSocketResponse, dict[str, Any]], Awaitable[None]]
@@ -210,6 +211,9 @@ async def test_device_token_is_sent_the_way_each_protocol_takes_it(capabilities:
                                                        device_tokens=store)):
                 pass
         first, with_shared, without_shared = (c["params"].get("auth") for c in gw.connects)
+    for connect in gw.connects:
+        validate("RequestFrame", connect)
+        validate("ConnectParams", connect["params"])
     assert first is None  # nothing kept yet and no shared secret
     assert store.get(gw.url, device.device_id, "operator") == "issued-device-token-1"
     if capabilities:  # protocol 4: auth.deviceToken, next to the shared token when there is one
@@ -240,3 +244,44 @@ async def test_no_challenge_is_unreachable() -> None:
     finally:
         await runner.cleanup()
 
+
+
+@pytest.mark.parametrize("capture", ["frames-device.jsonl", "frames-v129-device.jsonl"])
+async def test_real_handshakes_of_both_protocols(capture: str, state_home: Path) -> None:
+    """The challenge and hello-ok a real OpenClaw gateway sent (2026.9.6 and 2026.1.29), replayed."""
+    frames = [json.loads(line) for line in (CAPTURES / capture).read_text(encoding="utf-8").splitlines()]
+    challenge = next(r["frame"] for r in frames if r["frame"].get("event") == "connect.challenge")
+    hello_ok = next(r["frame"] for r in frames if r["frame"].get("type") == "res"
+                    and (r["frame"].get("payload") or {}).get("type") == "hello-ok")
+    sent: list[dict[str, Any]] = []
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json(challenge)
+        connect = json.loads((await ws.receive()).data)
+        sent.append(connect)
+        await ws.send_json({**hello_ok, "id": connect["id"]})
+        await silent(ws, connect)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"ws://127.0.0.1:{runner.addresses[0][1]}"
+    store = DeviceTokenStore(state_home)
+    device = DeviceIdentity.generate()
+    try:
+        async with GatewayConnection(ClientOptions(url=url, token="t", device=device, device_tokens=store,
+                                                   client_id="gateway-client", mode="ui")) as conn:
+            assert conn.protocol == hello_ok["payload"]["protocol"]
+            assert conn.tick_interval == 30.0
+    finally:
+        await runner.cleanup()
+    params = sent[0]["params"]
+    validate("ConnectParams", params)
+    assert params["device"]["nonce"] == challenge["payload"]["nonce"]
+    assert params["device"]["signedAt"] == challenge["payload"]["ts"]
+    assert store.get(url, device.device_id, "operator") == hello_ok["payload"]["auth"]["deviceToken"]
