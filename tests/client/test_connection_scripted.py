@@ -23,7 +23,7 @@ from molt_desktop.client.identity import DeviceTokenStore
 from molt_desktop.protocol.device import DeviceIdentity
 from tests.schema import validate
 
-CAPTURES = Path("/work/shared/openclaw/captures")
+CAPTURES = Path(__file__).resolve().parents[1] / "fixtures" / "captures"
 Script = Callable[[web.WebSocketResponse, dict[str, Any]], Awaitable[None]]
 
 
