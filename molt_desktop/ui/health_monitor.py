@@ -141,9 +141,10 @@ class HealthMonitor(QObject):
             self.changed.emit()
 
     def endpoint_health(self) -> list[Any]:
-        """Every endpoint's last EndpointHealth, in the pool's order."""
-        if not self.endpoints:
-            self.endpoints = {h.id: h for h in self.bridge.endpoint_health() if getattr(h, "id", None)}
+        """Every endpoint's last EndpointHealth, in the pool's order (a removed remote is gone)."""
+        current = self.bridge.endpoint_health()
+        if current:
+            self.endpoints = {h.id: h for h in current if getattr(h, "id", None)}
         return list(self.endpoints.values())
 
     def _on_chat(self, payload: Any) -> None:
