@@ -297,7 +297,7 @@ class DesktopApp(QObject):
             from molt_desktop.ui.settings_dialog import SettingsDialog
 
             assert self.bridge is not None
-            self.settings = SettingsDialog(self.bridge, self.actions)
+            self.settings = SettingsDialog(self.bridge, self.actions, state_dir=self.state)
             self.settings.finished.connect(self._settings_closed)
         if page:
             self.settings.show_page(page)
