@@ -48,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("--json", action="store_true", help=_("print the result as JSON only"))
     call.add_argument("--expect-final", action="store_true", help=_("wait for the final result (agent)"))
 
+    chat = sub.add_parser("chat", help=_("send one message and print the reply (through the local or a "
+                                         "remote gateway)"))
+    chat.add_argument("text", metavar="TEXT", help=_("the message"))
+    chat.add_argument("--session", metavar="KEY",
+                      help=_("session key such as agent:main:notes (default: the main session)"))
+    chat.add_argument("--json", action="store_true",
+                      help=_("print one JSON object with the reply and the gateway that answered"))
+
     ses = sub.add_parser("sessions", help=_("list sessions in the state dir"))
     ses.add_argument("--json", action="store_true", help=_("print JSON"))
     ses.add_argument("--search", help=_("full-text search in titles and messages"))
@@ -90,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_gateway(state, args)
         if command == "call":
             return _call(state, args)
+        if command == "chat":
+            from molt_desktop.client.cli_chat import run_chat
+
+            return run_chat(state, args.text, args.session, as_json=args.json)
         if command == "sessions":
             return _sessions(state, args)
         if command == "devices":
