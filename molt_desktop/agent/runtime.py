@@ -225,6 +225,10 @@ class AgentRuntime:
     def active_runs(self) -> list[dict[str, Any]]:
         return [run.describe() for run in self._runs.values()]
 
+    def session_lane(self, session_key: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """Hold a session's lane: its running turn ends first, and no new one starts meanwhile."""
+        return self._lanes.hold(session_key)
+
     def current_registry(self) -> ProviderRegistry:
         return self._registry()
 

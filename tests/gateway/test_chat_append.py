@@ -160,6 +160,23 @@ async def test_turn_completed_here_is_not_stored_again(connect: Connect) -> None
     assert texts(history) == [("user", "Done here"), ("assistant", DEFAULT_TEXT)]
 
 
+async def test_append_waits_for_a_turn_running_here(connect: Connect, fake_model: FakeModelServer) -> None:
+    """An append never lands between a running turn's user message and its reply."""
+    conn, events = await connect()
+    key = "agent:main:busy"
+    fake_model.behavior.chunks, fake_model.behavior.delay = 20, 0.05
+    run_id = str(uuid.uuid4())
+    await conn.call("chat.send", {"sessionKey": key, "message": "Local question", "idempotencyKey": run_id})
+    await wait_state(events, run_id, ("delta",))
+    result = await conn.call("molt.chat.append", append_params(key, str(uuid.uuid4()), turn("Remote question")))
+    assert result["appended"] == 2
+    # the reply's final event went out before the append's answer (one connection keeps order)
+    assert any(e == "chat" and p["runId"] == run_id and p["state"] == "final" for e, p in events)
+    history = await conn.call("chat.history", {"sessionKey": key})
+    assert texts(history) == [("user", "Local question"), ("assistant", DEFAULT_TEXT),
+                              ("user", "Remote question"), ("assistant", REMOTE_REPLY)]
+
+
 async def test_the_model_sees_appended_turns(connect: Connect, fake_model: FakeModelServer) -> None:
     conn, events = await connect()
     key = "agent:main:continued"

@@ -9,7 +9,8 @@ Nothing is stored twice: a runId appended before is skipped whole, and so is wha
 wrote here for that runId before the link went away: the user message (its text ends with the
 `[message_id: <idempotencyKey>]` line, as OpenClaw writes it, and the runId is that key), and
 the reply when it was completed here. The check runs under the transcript's lock
-(SessionStore.append_messages, TranscriptState), so two calls cannot both append.
+(SessionStore.append_messages, TranscriptState), so two calls cannot both append, and the
+append waits for the session's lane, so it never lands inside a turn running here.
 
 Not here: the params shape (protocol/methods.py), the line format (sessions/transcript.py).
 """
@@ -17,6 +18,7 @@ Not here: the params shape (protocol/methods.py), the line format (sessions/tran
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -89,11 +91,16 @@ async def chat_append(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any]
     messages = [stored_message(m, origin) for m in params["messages"]]
     if not messages:
         return {"ok": True, "sessionKey": key, "appended": 0, "skipped": 0}
-    store = ctx.state.store
+    store, runtime = ctx.state.store, ctx.state.runtime
     try:
-        await asyncio.to_thread(ensure_session, ctx.state.runtime, store, key)
-        written = await asyncio.to_thread(store.append_messages, key, messages, select=not_yet_stored(run_id))
-        entry = await asyncio.to_thread(store.update, key, {}) if written else None
+        async with contextlib.AsyncExitStack() as lanes:
+            # Runs hold the lane of the key as their client wrote it; hold that one and the
+            # stored form, so a turn in progress here is not split by the appended one.
+            for lane in sorted({key, params["sessionKey"]}):
+                await lanes.enter_async_context(runtime.session_lane(lane))
+            await asyncio.to_thread(ensure_session, runtime, store, key)
+            written = await asyncio.to_thread(store.append_messages, key, messages, select=not_yet_stored(run_id))
+            entry = await asyncio.to_thread(store.update, key, {}) if written else None
     except (SessionStoreError, OSError) as exc:
         raise GatewayError("UNAVAILABLE", f"could not save the turn in {key}: {exc}", retryable=True) from None
     if entry is not None:
