@@ -441,11 +441,13 @@ def _molt_ready(gateway: MoltGateway) -> bool:
 
 @contextlib.contextmanager
 def run_molt_gateway(state_dir: Path, token: str, *, model_base_url: str | None = None,
-                     home: Path | None = None, startup_timeout: float = 60.0) -> Iterator[MoltGateway]:
+                     home: Path | None = None, startup_timeout: float = 60.0,
+                     port: int = 0) -> Iterator[MoltGateway]:
     """Start `python -m molt_desktop gateway --port 0` (our gateway, as a process) with
     MOLT_DESKTOP_HOME=`state_dir` (its moltbot.json gets the token and fake model via
     write_molt_config), wait for "gateway ready on ws://host:port" and a connect.challenge on that
-    port, and stop it (SIGTERM to its process group, then SIGKILL) on exit."""
+    port, and stop it (SIGTERM to its process group, then SIGKILL) on exit. A `port` other than 0
+    is listened on instead (a gateway started again where its clients expect it)."""
     state_dir = Path(state_dir)
     write_molt_config(state_dir, token, model_base_url)
     home = Path(home) if home is not None else state_dir.parent / "home-molt-gateway"
@@ -461,7 +463,7 @@ def run_molt_gateway(state_dir: Path, token: str, *, model_base_url: str | None 
         "MOLT_DESKTOP_LANG": "en",
         "PYTHONUNBUFFERED": "1",
     })
-    argv = [sys.executable, "-m", "molt_desktop", "gateway", "--port", "0"]
+    argv = [sys.executable, "-m", "molt_desktop", "gateway", "--port", str(port)]
     started = time.monotonic()
     proc = _launch(argv, env, REPO_ROOT, log_path)
     gateway = MoltGateway(port=0, token=token, state_dir=state_dir, home=home, log_path=log_path,
@@ -582,6 +584,14 @@ class FakeModel:
 
     def stats(self) -> Any:
         return self._request("GET", "/_stats")
+
+    def requests(self) -> list[dict[str, Any]]:
+        """GET /_requests: every request so far with its headers and JSON body."""
+        return list(self._request("GET", "/_requests")["requests"])
+
+    def reset_requests(self) -> None:
+        """POST /_reset: forget the requests recorded so far (the behaviour stays)."""
+        self._request("POST", "/_reset", {})
 
 
 @contextlib.contextmanager
