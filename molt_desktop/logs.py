@@ -114,3 +114,5 @@ def setup_logging(logs_dir: Path | None, *, verbose: bool = False, console: bool
             handler.setFormatter(JsonFormatter())
             handler.addFilter(redactor)
             root.addHandler(handler)
+    if not root.handlers:  # quiet on purpose (one-shot commands): not Python's last-resort stderr handler
+        root.addHandler(logging.NullHandler())

@@ -302,14 +302,18 @@ class EndpointPool(PoolChats):
 
     async def _wait_active(self, timeout: float) -> Link:
         deadline = time.monotonic() + timeout
+        asked = time.time()
         while True:
             link = self._active
             if self._usable(link) or (link.connection is not None and link.health.state == "unknown"):
                 return link
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise GatewayUnreachable(self._status.error or link.health.last_error
-                                         or "the gateway is not connected")
+            # Nothing to wait for once every gateway has failed again since the call was made.
+            every_one_down = all(lk.health.state == "down" and lk.connection is None
+                                 and (lk.health.checked_at or 0) > asked for lk in self._links)
+            if remaining <= 0 or every_one_down:
+                raise GatewayUnreachable("; ".join(
+                    f"{lk.id} ({lk.health.url}): {lk.health.last_error or 'not connected'}" for lk in self._links))
             await self._wait_change(remaining)
 
     async def _wait_change(self, timeout: float) -> None:

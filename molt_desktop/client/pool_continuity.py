@@ -146,12 +146,13 @@ def remote_has(remote_messages: list[dict[str, Any]], turns: list[dict[str, Any]
 
 
 async def seed_remote(call: CallFn, session_key: str, local: list[dict[str, Any]], turns: int,
-                      skip_user_text: str | None) -> str | None:
+                      skip_user_text: str | None, *, inject: bool = True) -> str | None:
     """Give a remote session the recent local turns it lacks, as one `chat.inject` note.
 
     A session the remote does not have yet is created first (`sessions.patch`). Returns the note
-    when the remote cannot take it (an older gateway that only injects into existing transcripts,
-    or no admin scope there): the caller then puts it before the message itself. None otherwise.
+    when it must travel with the message instead: `inject=False` (gateways that keep injected
+    notes out of the model's context, as OpenClaw 2026.9 does), a gateway that injects only into
+    existing transcripts (2026.1), or no admin scope there. None when nothing is needed or injected.
     """
     context = recent_turns(local, turns, skip_user_text)
     if not context:
@@ -165,6 +166,8 @@ async def seed_remote(call: CallFn, session_key: str, local: list[dict[str, Any]
     if remote_has(remote_messages, context):
         return None
     note = context_note(context)
+    if not inject:
+        return note
     params = {"sessionKey": session_key, "message": note, "label": "molt-desktop"}
     for attempt in range(2):
         try:
@@ -192,8 +195,9 @@ def turn_messages(turn: RemoteTurn, remote_messages: list[dict[str, Any]] | None
     if remote_messages:
         for index in range(len(remote_messages) - 1, -1, -1):
             message = remote_messages[index]
-            text, wanted = message_text(message).strip(), turn.user_text.strip()
-            if message.get("role") == "user" and (text == wanted or text.endswith("\n" + wanted)):
+            # Whitespace as words: some gateways fold every run of it into one space.
+            text, wanted = " ".join(message_text(message).split()), " ".join(turn.user_text.split())
+            if message.get("role") == "user" and (text == wanted or text.endswith(" " + wanted)):
                 if text != wanted:  # sent with the earlier turns before it: keep the user's own words
                     message = {**message, "content": [{"type": "text", "text": turn.user_text}]}
                 replies = []

@@ -191,7 +191,7 @@ class Link:
             self._backoff.reset()
             self.conn = conn
             self.connected_at = time.time()
-            log.info("connected to the %s gateway %s at %s", self.endpoint.kind, self.endpoint.id, options.url)
+            log.info("connected to gateway %s (%s) at %s", self.endpoint.id, self.endpoint.kind, options.url)
             self._succeeded((time.monotonic() - started) * 1000, url=options.url)
             self._on_change(self, "connected")
             try:
@@ -204,7 +204,7 @@ class Link:
                 break
             reason = self.health.last_error if self.health.state == "down" else None
             reason = reason or f"connection closed ({conn.close_code})"
-            log.info("lost the %s gateway %s: %s", self.endpoint.kind, self.endpoint.id, reason)
+            log.info("lost gateway %s (%s): %s", self.endpoint.id, self.endpoint.kind, reason)
             # A socket that dies is a gateway that is down, without waiting for more probes.
             self.health = replace(self.health, state="down", connected=False, last_error=reason,
                                   successes=0, checked_at=time.time())
@@ -264,7 +264,7 @@ class Link:
         self.health = replace(h, url=url or h.url, state=state, connected=True, latency_ms=round(latency_ms, 1),
                               last_ok_at=now, checked_at=now, failures=0, successes=successes)
         if state != before:
-            log.info("the %s gateway %s is up", self.endpoint.kind, self.endpoint.id)
+            log.info("gateway %s (%s) is up", self.endpoint.id, self.endpoint.kind)
             self._on_change(self, "probe")
 
     def _failed(self, error: str) -> None:
@@ -275,7 +275,7 @@ class Link:
         self.health = replace(h, url=self._url() or h.url, state=state, connected=self.connection is not None,
                               last_error=error, checked_at=time.time(), failures=failures, successes=0)
         if state != before:
-            log.warning("the %s gateway %s is down: %s", self.endpoint.kind, self.endpoint.id, error)
+            log.warning("gateway %s (%s) is down: %s", self.endpoint.id, self.endpoint.kind, error)
             self._on_change(self, "probe")
 
     def _set(self, **changes: Any) -> None:

@@ -164,8 +164,10 @@ class PoolChats:
         if link.endpoint.kind == "remote" and self.settings.seed_turns > 0 and key not in self._seeded:
             self._seeded.add(key)
             local = await self._local_messages(run.session_key)
+            # Only our own gateway is known to give injected notes to its model.
+            ours = "molt.chat.append" in (link.hello.get("features") or {}).get("methods", [])
             prefix = await seed_remote(lambda m, p: link.call(m, p, timeout=15), run.session_key, local,
-                                       self.settings.seed_turns, str(run.params.get("message") or ""))
+                                       self.settings.seed_turns, str(run.params.get("message") or ""), inject=ours)
             if prefix:
                 params = {**params, "message": f"{prefix}\n\n---\n\n{params.get('message') or ''}"}
         run.params_for[link.id] = params

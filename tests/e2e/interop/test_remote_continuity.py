@@ -6,11 +6,10 @@ The app's pool (`build_pool` from the local config: the local `molt-desktop gate
 gateway is killed (SIGKILL) and the next turn goes to the real remote:
 
 - Seeding: the model behind the remote must be given the earlier local turn ahead of the
-  question. 9.6 takes the pool's note as a `chat.inject` (after `sessions.patch` made the new
-  session there), so its chat.history starts with that injected assistant message; 1.29 cannot
-  inject before a session's first chat.send, so the note goes before the user's words in the
-  message itself. Facts of the real gateways this meets: 9.6 never replays an injected message to
-  its model (provider "openclaw" + model "gateway-injected" marks a transcript-only message,
+  question. On both versions the pool's note goes before the user's words in the message itself,
+  as `chat.inject` cannot do it there: 1.29 cannot inject before a session's first chat.send, and
+  9.6 takes the injection but never gives it to its model. Facts of the real gateways this
+  meets: 9.6 never replays an injected message to its model (provider "openclaw" + model "gateway-injected" marks a transcript-only message,
   `isTranscriptOnlyOpenClawAssistantMessage`); 1.29 turns every run of whitespace in a chat.send
   message into one space, in its transcript and for its model.
 - Reconciliation: our gateway is started again on the same port and state dir; the pool switches
@@ -231,23 +230,18 @@ async def test_a_conversation_moved_to_the_real_remote_brings_its_earlier_local_
     assert journal == [("server", key, answer.run_id, QUESTION)]  # the user's own words, not the note
     assert local_requests == 1  # the question never reached the local model
 
-    # The remote's transcript holds the note. 1.29 collapses every run of whitespace in a chat.send
-    # message to one space (in its transcript and for its model), "\n\n---\n\n" included.
+    # The note travels before the question in the message itself: 9.6 keeps injected notes out of
+    # its model's context, and 1.29 cannot inject into a new session. 1.29 also collapses every run
+    # of whitespace in a chat.send message to one space, "\n\n---\n\n" included.
+    assert [m["role"] for m in history] == ["user", "assistant"], roles_and_texts(history)
+    user, reply = history
+    text = message_text(user)
+    assert f"User: {FIRST}" in text and f"Assistant: {LOCAL_REPLY}" in text
+    assert squeeze(text).endswith(" --- " + QUESTION), text
     if remote.version == V_CURRENT:
-        assert [m["role"] for m in history] == ["assistant", "user", "assistant"], roles_and_texts(history)
-        note, user, reply = history
-        assert message_text(note).startswith("[molt-desktop]\n\nEarlier in this conversation")
-        assert f"User: {FIRST}" in message_text(note) and f"Assistant: {LOCAL_REPLY}" in message_text(note)
-        assert (note["provider"], note["model"]) == ("openclaw", "gateway-injected")
-        assert message_text(user) == QUESTION
         assert user["idempotencyKey"] == f"{answer.run_id}:user"
     else:
-        assert [m["role"] for m in history] == ["user", "assistant"], roles_and_texts(history)
-        user, reply = history
-        text = message_text(user)
-        assert text.startswith("Earlier in this conversation") and f"User: {FIRST}" in text
-        assert f"Assistant: {LOCAL_REPLY}" in text
-        assert squeeze(text).endswith(" --- " + QUESTION), text
+        assert text.startswith("Earlier in this conversation")
     assert message_text(reply) == REMOTE_REPLY
 
     # What the model behind the real remote was asked: the earlier local turn, then the question.
