@@ -9,9 +9,10 @@ gateway is killed (SIGKILL) and the next turn goes to the real remote:
   question. On both versions the pool's note goes before the user's words in the message itself,
   as `chat.inject` cannot do it there: 1.29 cannot inject before a session's first chat.send, and
   9.6 takes the injection but never gives it to its model. Facts of the real gateways this
-  meets: 9.6 never replays an injected message to its model (provider "openclaw" + model "gateway-injected" marks a transcript-only message,
-  `isTranscriptOnlyOpenClawAssistantMessage`); 1.29 turns every run of whitespace in a chat.send
-  message into one space, in its transcript and for its model.
+  meets: 9.6 never replays an injected message to its model (provider "openclaw" + model
+  "gateway-injected" marks a transcript-only message, `isTranscriptOnlyOpenClawAssistantMessage`);
+  1.29 turns every run of whitespace in a chat.send message into one space, in its transcript and
+  for its model.
 - Reconciliation: our gateway is started again on the same port and state dir; the pool switches
   back ("recovered") and brings the remote turn home with `molt.chat.append`: the local
   transcript ends with the user's own words (not the note) and the remote's reply as the remote's
