@@ -44,6 +44,10 @@
         <translation>モデルはこのメッセージへの回答を拒否しました。</translation>
     </message>
     <message>
+        <source>No gateway could finish this reply: the gateway in use stopped and no other one took it over. Retry when a gateway is reachable again.</source>
+        <translation>この返信を完了できるゲートウェイがありません。使用中のゲートウェイが停止し、引き継げる別のゲートウェイもありませんでした。ゲートウェイに接続できるようになったら再試行してください。</translation>
+    </message>
+    <message>
         <source>The model provider cannot answer: {detail} Open Settings to fix the provider or pick another model.</source>
         <translation>モデルプロバイダーが応答できません: {detail} 設定を開いてプロバイダーを修正するか、別のモデルを選んでください。</translation>
     </message>
@@ -162,6 +166,14 @@ Output tokens: {output}</source>
         <translation>このメッセージを Markdown としてコピー</translation>
     </message>
     <message>
+        <source>via {name}</source>
+        <translation>{name} 経由</translation>
+    </message>
+    <message>
+        <source>Made on the gateway “{name}” ({url}) and copied into this computer&apos;s history.</source>
+        <translation>ゲートウェイ「{name}」（{url}）で作成され、このコンピューターの履歴にコピーされました。</translation>
+    </message>
+    <message>
         <source>{input} in · {output} out</source>
         <translation>入力 {input} · 出力 {output}</translation>
     </message>
@@ -176,6 +188,10 @@ Output tokens: {output}</source>
     <message>
         <source>Waiting for the model…</source>
         <translation>モデルの応答を待っています…</translation>
+    </message>
+    <message>
+        <source>Reconnecting…</source>
+        <translation>再接続しています…</translation>
     </message>
     <message>
         <source>Stopped</source>
@@ -212,10 +228,6 @@ Output tokens: {output}</source>
     <message>
         <source>Stop the reply (Esc)</source>
         <translation>応答を停止 (Esc)</translation>
-    </message>
-    <message>
-        <source>The connection to the gateway was lost while the reply was streaming. Retry once it is back.</source>
-        <translation>応答の受信中にゲートウェイとの接続が切れました。接続が戻ったら再試行してください。</translation>
     </message>
     <message>
         <source>{title} — molt-desktop</source>
@@ -338,6 +350,14 @@ Output tokens: {output}</source>
         <translation>リモートの設定…</translation>
     </message>
     <message>
+        <source>State</source>
+        <translation>状態</translation>
+    </message>
+    <message>
+        <source>Latency</source>
+        <translation>遅延</translation>
+    </message>
+    <message>
         <source>Connecting to the gateway…</source>
         <translation>ゲートウェイに接続しています…</translation>
     </message>
@@ -404,6 +424,22 @@ Output tokens: {output}</source>
     <message>
         <source>No remote gateway configured.</source>
         <translation>リモートゲートウェイは設定されていません。</translation>
+    </message>
+    <message>
+        <source>Local gateway</source>
+        <translation>ローカルゲートウェイ</translation>
+    </message>
+    <message>
+        <source>{name} (in use)</source>
+        <translation>{name}（使用中）</translation>
+    </message>
+    <message>
+        <source>{ms} ms</source>
+        <translation>{ms} ミリ秒</translation>
+    </message>
+    <message>
+        <source>Not checked yet</source>
+        <translation>未確認</translation>
     </message>
     <message>
         <source>code</source>
@@ -1122,6 +1158,14 @@ Output tokens: {output}</source>
         <translation>未接続: {error}</translation>
     </message>
     <message>
+        <source>Details</source>
+        <translation>詳細</translation>
+    </message>
+    <message>
+        <source>Show the health of every gateway</source>
+        <translation>すべてのゲートウェイの状態を表示</translation>
+    </message>
+    <message>
         <source>connecting…</source>
         <translation>接続中…</translation>
     </message>
@@ -1142,12 +1186,12 @@ Output tokens: {output}</source>
         <translation>{count} 件の返信を受信中です。</translation>
     </message>
     <message>
-        <source>Connected to the remote gateway at {address}.</source>
-        <translation>{address} のリモートゲートウェイに接続しています。</translation>
-    </message>
-    <message>
         <source>The local gateway is running at {address}.</source>
         <translation>ローカルゲートウェイは {address} で動作中です。</translation>
+    </message>
+    <message>
+        <source>molt-desktop — {reason}</source>
+        <translation>molt-desktop — {reason}</translation>
     </message>
     <message>
         <source>molt-desktop — {state}: {reason}</source>
@@ -1372,6 +1416,170 @@ Output tokens: {output}</source>
     <message>
         <source>Plain JSON</source>
         <translation>プレーン JSON</translation>
+    </message>
+    <message>
+        <source>Copied</source>
+        <translation>コピーしました</translation>
+    </message>
+    <message>
+        <source>Copy the command to the clipboard</source>
+        <translation>コマンドをクリップボードにコピー</translation>
+    </message>
+    <message>
+        <source>Enter a ws:// or wss:// address first.</source>
+        <translation>先に ws:// または wss:// のアドレスを入力してください。</translation>
+    </message>
+    <message>
+        <source>Connecting to {url}…</source>
+        <translation>{url} に接続しています…</translation>
+    </message>
+    <message>
+        <source>Trust this certificate?</source>
+        <translation>この証明書を信頼しますか？</translation>
+    </message>
+    <message>
+        <source>Only trust it if you know the server&apos;s certificate changed (for example, it was renewed). Compare it with the fingerprint the server prints at start:
+
+{fingerprint}</source>
+        <translation>サーバーの証明書が変更された（更新されたなど）ことが確かな場合にのみ信頼してください。サーバーが起動時に表示するフィンガープリントと照合してください：
+
+{fingerprint}</translation>
+    </message>
+    <message>
+        <source>Trust</source>
+        <translation>信頼する</translation>
+    </message>
+    <message>
+        <source>Connected: the gateway answered in {ms} ms (version {version}).</source>
+        <translation>接続しました：ゲートウェイは {ms} ミリ秒で応答しました（バージョン {version}）。</translation>
+    </message>
+    <message>
+        <source>The server&apos;s certificate does not match the pinned fingerprint.</source>
+        <translation>サーバーの証明書が固定されたフィンガープリントと一致しません。</translation>
+    </message>
+    <message>
+        <source>The gateway answered, but this computer is not approved there yet.</source>
+        <translation>ゲートウェイは応答しましたが、このコンピューターはまだ承認されていません。</translation>
+    </message>
+    <message>
+        <source>The gateway cannot be reached: {detail}</source>
+        <translation>ゲートウェイに接続できません：{detail}</translation>
+    </message>
+    <message>
+        <source>The gateway refused the connection: {detail}</source>
+        <translation>ゲートウェイが接続を拒否しました：{detail}</translation>
+    </message>
+    <message>
+        <source>Pairing request: {id}</source>
+        <translation>ペアリング要求：{id}</translation>
+    </message>
+    <message>
+        <source>Connect to this gateway with the settings shown and check that it answers</source>
+        <translation>表示中の設定でこのゲートウェイに接続し、応答するか確認します</translation>
+    </message>
+    <message>
+        <source>Trust the server&apos;s certificate…</source>
+        <translation>サーバーの証明書を信頼…</translation>
+    </message>
+    <message>
+        <source>Pinned:</source>
+        <translation>固定済み：</translation>
+    </message>
+    <message>
+        <source>Server:</source>
+        <translation>サーバー：</translation>
+    </message>
+    <message>
+        <source>If you did not change the server&apos;s certificate, someone may be intercepting the connection.</source>
+        <translation>サーバーの証明書を変更していない場合、誰かが通信を傍受している可能性があります。</translation>
+    </message>
+    <message>
+        <source>Approve this computer on the server</source>
+        <translation>サーバーでこのコンピューターを承認する</translation>
+    </message>
+    <message>
+        <source>The gateway only lets in devices its owner approved. Run one of these commands on the server:</source>
+        <translation>このゲートウェイは所有者が承認したデバイスしか接続できません。サーバーで次のいずれかのコマンドを実行してください：</translation>
+    </message>
+    <message>
+        <source>On an OpenClaw gateway:</source>
+        <translation>OpenClaw ゲートウェイの場合：</translation>
+    </message>
+    <message>
+        <source>On a molt-desktop gateway:</source>
+        <translation>molt-desktop ゲートウェイの場合：</translation>
+    </message>
+    <message>
+        <source>Then click Check again.</source>
+        <translation>その後「もう一度確認」をクリックしてください。</translation>
+    </message>
+    <message>
+        <source>Check again</source>
+        <translation>もう一度確認</translation>
+    </message>
+    <message>
+        <source>The gateway refused the token: it does not match the gateway&apos;s token. Copy the token again from the server.</source>
+        <translation>ゲートウェイがトークンを拒否しました。ゲートウェイのトークンと一致しません。サーバーからトークンをもう一度コピーしてください。</translation>
+    </message>
+    <message>
+        <source>The gateway needs a token. Enter the gateway token of the server.</source>
+        <translation>このゲートウェイにはトークンが必要です。サーバーのゲートウェイトークンを入力してください。</translation>
+    </message>
+    <message>
+        <source>The gateway refused too many attempts; wait a minute, then test again.</source>
+        <translation>試行回数が多すぎるため拒否されました。1 分待ってからもう一度テストしてください。</translation>
+    </message>
+    <message>
+        <source>The gateway refused this computer&apos;s credentials: {detail}</source>
+        <translation>ゲートウェイがこのコンピューターの認証情報を拒否しました：{detail}</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}” ({url}): the local gateway is unreachable.</source>
+        <translation>サーバーのゲートウェイ「{name}」（{url}）を使用中：ローカルゲートウェイに接続できません。</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}” ({url}): the local gateway does not respond.</source>
+        <translation>サーバーのゲートウェイ「{name}」（{url}）を使用中：ローカルゲートウェイが応答しません。</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}” ({url}): the local model provider keeps failing.</source>
+        <translation>サーバーのゲートウェイ「{name}」（{url}）を使用中：ローカルのモデルプロバイダーでエラーが続いています。</translation>
+    </message>
+    <message>
+        <source>{reason} ({url})</source>
+        <translation>{reason}（{url}）</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}” ({url}).</source>
+        <translation>サーバーのゲートウェイ「{name}」（{url}）を使用中です。</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}”: the local gateway is unreachable.</source>
+        <translation>サーバーのゲートウェイ「{name}」を使用中：ローカルゲートウェイに接続できません。</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}”: the local gateway does not respond.</source>
+        <translation>サーバーのゲートウェイ「{name}」を使用中：ローカルゲートウェイが応答しません。</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}”: the local model provider keeps failing.</source>
+        <translation>サーバーのゲートウェイ「{name}」を使用中：ローカルのモデルプロバイダーでエラーが続いています。</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}”.</source>
+        <translation>サーバーのゲートウェイ「{name}」を使用中です。</translation>
+    </message>
+    <message>
+        <source>Switched to the server gateway</source>
+        <translation>サーバーのゲートウェイに切り替えました</translation>
+    </message>
+    <message>
+        <source>Back on the local gateway</source>
+        <translation>ローカルゲートウェイに戻りました</translation>
+    </message>
+    <message>
+        <source>The local gateway works again; new messages go to it.</source>
+        <translation>ローカルゲートウェイが復旧しました。新しいメッセージはローカルに送られます。</translation>
     </message>
 </context>
 </TS>

@@ -44,6 +44,10 @@
         <translation>模型拒绝回答这条消息。</translation>
     </message>
     <message>
+        <source>No gateway could finish this reply: the gateway in use stopped and no other one took it over. Retry when a gateway is reachable again.</source>
+        <translation>没有网关能完成这条回复：正在使用的网关已停止，也没有其他网关接手。请在网关恢复可用后重试。</translation>
+    </message>
+    <message>
         <source>The model provider cannot answer: {detail} Open Settings to fix the provider or pick another model.</source>
         <translation>模型服务商无法回答：{detail} 请打开设置修正服务商配置，或选择其他模型。</translation>
     </message>
@@ -162,6 +166,14 @@ Output tokens: {output}</source>
         <translation>以 Markdown 格式复制此消息</translation>
     </message>
     <message>
+        <source>via {name}</source>
+        <translation>来自 {name}</translation>
+    </message>
+    <message>
+        <source>Made on the gateway “{name}” ({url}) and copied into this computer&apos;s history.</source>
+        <translation>在网关“{name}”（{url}）上产生，已复制到这台电脑的历史记录中。</translation>
+    </message>
+    <message>
         <source>{input} in · {output} out</source>
         <translation>输入 {input} · 输出 {output}</translation>
     </message>
@@ -176,6 +188,10 @@ Output tokens: {output}</source>
     <message>
         <source>Waiting for the model…</source>
         <translation>正在等待模型…</translation>
+    </message>
+    <message>
+        <source>Reconnecting…</source>
+        <translation>正在重新连接…</translation>
     </message>
     <message>
         <source>Stopped</source>
@@ -212,10 +228,6 @@ Output tokens: {output}</source>
     <message>
         <source>Stop the reply (Esc)</source>
         <translation>停止回复 (Esc)</translation>
-    </message>
-    <message>
-        <source>The connection to the gateway was lost while the reply was streaming. Retry once it is back.</source>
-        <translation>回复过程中与网关的连接已断开。连接恢复后请重试。</translation>
     </message>
     <message>
         <source>{title} — molt-desktop</source>
@@ -338,6 +350,14 @@ Output tokens: {output}</source>
         <translation>远程网关设置…</translation>
     </message>
     <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Latency</source>
+        <translation>延迟</translation>
+    </message>
+    <message>
         <source>Connecting to the gateway…</source>
         <translation>正在连接网关…</translation>
     </message>
@@ -404,6 +424,22 @@ Output tokens: {output}</source>
     <message>
         <source>No remote gateway configured.</source>
         <translation>未配置远程网关。</translation>
+    </message>
+    <message>
+        <source>Local gateway</source>
+        <translation>本地网关</translation>
+    </message>
+    <message>
+        <source>{name} (in use)</source>
+        <translation>{name}（使用中）</translation>
+    </message>
+    <message>
+        <source>{ms} ms</source>
+        <translation>{ms} 毫秒</translation>
+    </message>
+    <message>
+        <source>Not checked yet</source>
+        <translation>尚未检查</translation>
     </message>
     <message>
         <source>code</source>
@@ -1122,6 +1158,14 @@ Output tokens: {output}</source>
         <translation>未连接：{error}</translation>
     </message>
     <message>
+        <source>Details</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <source>Show the health of every gateway</source>
+        <translation>查看每个网关的运行状况</translation>
+    </message>
+    <message>
         <source>connecting…</source>
         <translation>正在连接…</translation>
     </message>
@@ -1142,12 +1186,12 @@ Output tokens: {output}</source>
         <translation>正在生成 {count} 条回复。</translation>
     </message>
     <message>
-        <source>Connected to the remote gateway at {address}.</source>
-        <translation>已连接到位于 {address} 的远程网关。</translation>
-    </message>
-    <message>
         <source>The local gateway is running at {address}.</source>
         <translation>本地网关正在 {address} 上运行。</translation>
+    </message>
+    <message>
+        <source>molt-desktop — {reason}</source>
+        <translation>molt-desktop — {reason}</translation>
     </message>
     <message>
         <source>molt-desktop — {state}: {reason}</source>
@@ -1372,6 +1416,170 @@ Output tokens: {output}</source>
     <message>
         <source>Plain JSON</source>
         <translation>普通 JSON</translation>
+    </message>
+    <message>
+        <source>Copied</source>
+        <translation>已复制</translation>
+    </message>
+    <message>
+        <source>Copy the command to the clipboard</source>
+        <translation>将命令复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>Enter a ws:// or wss:// address first.</source>
+        <translation>请先输入 ws:// 或 wss:// 地址。</translation>
+    </message>
+    <message>
+        <source>Connecting to {url}…</source>
+        <translation>正在连接 {url}…</translation>
+    </message>
+    <message>
+        <source>Trust this certificate?</source>
+        <translation>信任此证书？</translation>
+    </message>
+    <message>
+        <source>Only trust it if you know the server&apos;s certificate changed (for example, it was renewed). Compare it with the fingerprint the server prints at start:
+
+{fingerprint}</source>
+        <translation>只有在你确认服务器证书确实已更换（例如已续期）时才信任它。请与服务器启动时显示的指纹进行比对：
+
+{fingerprint}</translation>
+    </message>
+    <message>
+        <source>Trust</source>
+        <translation>信任</translation>
+    </message>
+    <message>
+        <source>Connected: the gateway answered in {ms} ms (version {version}).</source>
+        <translation>已连接：网关在 {ms} 毫秒内响应（版本 {version}）。</translation>
+    </message>
+    <message>
+        <source>The server&apos;s certificate does not match the pinned fingerprint.</source>
+        <translation>服务器证书与已固定的指纹不一致。</translation>
+    </message>
+    <message>
+        <source>The gateway answered, but this computer is not approved there yet.</source>
+        <translation>网关已响应，但这台电脑尚未在那里获得批准。</translation>
+    </message>
+    <message>
+        <source>The gateway cannot be reached: {detail}</source>
+        <translation>无法连接到网关：{detail}</translation>
+    </message>
+    <message>
+        <source>The gateway refused the connection: {detail}</source>
+        <translation>网关拒绝了连接：{detail}</translation>
+    </message>
+    <message>
+        <source>Pairing request: {id}</source>
+        <translation>配对请求：{id}</translation>
+    </message>
+    <message>
+        <source>Connect to this gateway with the settings shown and check that it answers</source>
+        <translation>用当前显示的设置连接此网关，并检查它是否响应</translation>
+    </message>
+    <message>
+        <source>Trust the server&apos;s certificate…</source>
+        <translation>信任服务器的证书…</translation>
+    </message>
+    <message>
+        <source>Pinned:</source>
+        <translation>已固定：</translation>
+    </message>
+    <message>
+        <source>Server:</source>
+        <translation>服务器：</translation>
+    </message>
+    <message>
+        <source>If you did not change the server&apos;s certificate, someone may be intercepting the connection.</source>
+        <translation>如果你没有更换过服务器的证书，可能有人在拦截这个连接。</translation>
+    </message>
+    <message>
+        <source>Approve this computer on the server</source>
+        <translation>在服务器上批准这台电脑</translation>
+    </message>
+    <message>
+        <source>The gateway only lets in devices its owner approved. Run one of these commands on the server:</source>
+        <translation>该网关只允许其所有者批准过的设备接入。请在服务器上运行以下任一命令：</translation>
+    </message>
+    <message>
+        <source>On an OpenClaw gateway:</source>
+        <translation>在 OpenClaw 网关上：</translation>
+    </message>
+    <message>
+        <source>On a molt-desktop gateway:</source>
+        <translation>在 molt-desktop 网关上：</translation>
+    </message>
+    <message>
+        <source>Then click Check again.</source>
+        <translation>然后点击“重新检查”。</translation>
+    </message>
+    <message>
+        <source>Check again</source>
+        <translation>重新检查</translation>
+    </message>
+    <message>
+        <source>The gateway refused the token: it does not match the gateway&apos;s token. Copy the token again from the server.</source>
+        <translation>网关拒绝了该令牌：它与网关的令牌不一致。请从服务器重新复制令牌。</translation>
+    </message>
+    <message>
+        <source>The gateway needs a token. Enter the gateway token of the server.</source>
+        <translation>该网关需要令牌。请输入服务器的网关令牌。</translation>
+    </message>
+    <message>
+        <source>The gateway refused too many attempts; wait a minute, then test again.</source>
+        <translation>尝试次数过多，网关已拒绝；请等待一分钟后再测试。</translation>
+    </message>
+    <message>
+        <source>The gateway refused this computer&apos;s credentials: {detail}</source>
+        <translation>网关拒绝了这台电脑的凭据：{detail}</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}” ({url}): the local gateway is unreachable.</source>
+        <translation>正在使用服务器网关“{name}”（{url}）：无法连接本地网关。</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}” ({url}): the local gateway does not respond.</source>
+        <translation>正在使用服务器网关“{name}”（{url}）：本地网关没有响应。</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}” ({url}): the local model provider keeps failing.</source>
+        <translation>正在使用服务器网关“{name}”（{url}）：本地的模型服务商持续出错。</translation>
+    </message>
+    <message>
+        <source>{reason} ({url})</source>
+        <translation>{reason}（{url}）</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}” ({url}).</source>
+        <translation>正在使用服务器网关“{name}”（{url}）。</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}”: the local gateway is unreachable.</source>
+        <translation>正在使用服务器网关“{name}”：无法连接本地网关。</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}”: the local gateway does not respond.</source>
+        <translation>正在使用服务器网关“{name}”：本地网关没有响应。</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}”: the local model provider keeps failing.</source>
+        <translation>正在使用服务器网关“{name}”：本地的模型服务商持续出错。</translation>
+    </message>
+    <message>
+        <source>Using the server gateway “{name}”.</source>
+        <translation>正在使用服务器网关“{name}”。</translation>
+    </message>
+    <message>
+        <source>Switched to the server gateway</source>
+        <translation>已切换到服务器网关</translation>
+    </message>
+    <message>
+        <source>Back on the local gateway</source>
+        <translation>已切回本地网关</translation>
+    </message>
+    <message>
+        <source>The local gateway works again; new messages go to it.</source>
+        <translation>本地网关已恢复正常，新消息将发送到本地网关。</translation>
     </message>
 </context>
 </TS>
