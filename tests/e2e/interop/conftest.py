@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -29,7 +27,6 @@ import pytest
 
 from tests.e2e.interop.helpers import (
     DEFAULT_CACHE_DIR,
-    REPO_ROOT,
     V_CURRENT,
     VERSIONS,
     MoltGateway,
@@ -37,6 +34,7 @@ from tests.e2e.interop.helpers import (
     OpenClawInstall,
     RealGateway,
     install_openclaw,
+    run_fake_model,
     run_molt_gateway,
     run_real_gateway,
 )
@@ -93,23 +91,5 @@ def molt_gateway() -> Callable[..., AbstractContextManager[MoltGateway]]:
 @pytest.fixture(scope="session")
 def fake_openai_base_url() -> Iterator[str]:
     """A fake OpenAI chat-completions server (python -m tests.fakes.serve) for the real gateway."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.serve", "--kind", "openai", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=REPO_ROOT,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        if not line.startswith("listening "):
-            raise RuntimeError(f"fake model server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
-        yield f"http://127.0.0.1:{int(line.split()[1])}/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+    with run_fake_model() as fake:
+        yield fake.base_url
