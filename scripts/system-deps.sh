@@ -7,7 +7,7 @@ set -euo pipefail
 # interop tests a non-loopback address (a veth pair) for the pairing path.
 packages=(nodejs npm iproute2 xvfb xauth x11-utils xdotool imagemagick libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0
           libxkbcommon-x11-0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libegl1 libgl1
-          libfontconfig1 libdbus-1-3 fonts-wqy-microhei trayer dbus)
+          libfontconfig1 libdbus-1-3 fonts-wqy-microhei trayer dbus libnotify-bin)
 
 missing=()
 for pkg in "${packages[@]}"; do

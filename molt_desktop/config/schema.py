@@ -254,6 +254,12 @@ class ModelDef(OpenModel):
     cost: ModelCost = Field(default_factory=ModelCost, description=N_("Prices used to compute the cost of a run."))
 
 
+class ProviderBudget(OpenModel):
+    daily: float | None = Field(
+        default=None, ge=0, description=N_("US dollars a day; the budget alert fires when today's cost reaches it.")
+    )
+
+
 class ProviderConfig(OpenModel):
     baseUrl: str | None = Field(
         default=None, description=N_("The API base URL (for Anthropic-compatible endpoints without `/v1`).")
@@ -266,6 +272,9 @@ class ProviderConfig(OpenModel):
         description=N_('The wire protocol: "anthropic-messages" or "openai-completions" (OpenAI-compatible).'),
     )
     headers: dict[str, str] | None = Field(default=None, description=N_("Extra HTTP headers sent with every request."))
+    budget: ProviderBudget | None = Field(
+        default=None, description=N_("Spending limit of this provider (molt_desktop; an alert fires when reached).")
+    )
     models: list[ModelDef] = Field(default_factory=list, description=N_("The models this provider offers."))
 
 
@@ -387,6 +396,11 @@ class DesktopAlertConfig(MoltModel):
 class EmailAlertConfig(MoltModel):
     enabled: bool = Field(default=False, description=N_("Send alerts by e-mail."))
     smtp: str | None = Field(default=None, description=N_('SMTP server as "host:port", e.g. "smtp.example.com:587".'))
+    tls: bool = Field(
+        default=False,
+        description=N_("Connect with TLS from the start (implicit TLS; always on for port 465). Otherwise "
+                       "STARTTLS is used whenever the server offers it."),
+    )
     sender: str | None = Field(default=None, alias="from", description=N_("The From address of alert mails."))
     to: list[str] = Field(default_factory=list, description=N_("Recipients of alert mails."))
     username: str | None = Field(default=None, description=N_("SMTP login name."))
@@ -416,11 +430,30 @@ class AlertThresholds(MoltModel):
     checkIntervalSeconds: float = Field(default=60, gt=0, description=N_("Seconds between system checks."))
 
 
+class AlertRuleConfig(MoltModel):
+    enabled: bool = Field(default=True, description=N_("Check this rule."))
+    forSeconds: float | None = Field(
+        default=None, ge=0, description=N_("How long the condition must hold before the alert fires (default per rule).")
+    )
+    severity: Literal["info", "warning", "critical"] | None = Field(
+        default=None, description=N_("Severity of the alert (default per rule).")
+    )
+
+
 class AlertsConfig(MoltModel):
     desktop: DesktopAlertConfig = Field(default_factory=DesktopAlertConfig, description=N_("Desktop notifications."))
     email: EmailAlertConfig = Field(default_factory=EmailAlertConfig, description=N_("Alert e-mails."))
     webhook: WebhookAlertConfig = Field(default_factory=WebhookAlertConfig, description=N_("Alert webhooks."))
     thresholds: AlertThresholds = Field(default_factory=AlertThresholds, description=N_("When alerts fire."))
+    rules: dict[str, AlertRuleConfig] = Field(
+        default_factory=dict,
+        description=N_("Per-rule settings by rule id (gateway_down, remote_down, provider_failing, failover, "
+                       "sync_stale, budget_reached, cpu_warning, cpu_critical, memory_critical, disk_low)."),
+    )
+    repeatIntervalSeconds: float = Field(
+        default=3600, ge=0,
+        description=N_("A firing alert is sent again after this long (0: never); nothing repeats sooner."),
+    )
 
 
 class UiConfig(MoltModel):
