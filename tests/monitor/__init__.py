@@ -1,0 +1,1 @@
+"""Tests of the health monitor: probes, rules, alerts and sinks."""
