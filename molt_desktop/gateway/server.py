@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import ipaddress
 import json
+import logging
 import ssl
 import uuid
 from typing import Any
@@ -269,14 +270,16 @@ class GatewayServer:
         conn.send(response_ok(req_id, self._hello_ok(conn, result)))
         self.state.presence[info.conn_id] = self._presence_entry(conn, params)
         self._presence_changed()
-        if not self._warmed and info.client.get("mode") != "ui":
+        if not self._warmed and info.client.get("mode") not in ("ui", "probe"):
             # A client is here: load the model client before its first message. A desktop UI
             # sitting in the tray is not about to chat; it warms up when it opens a conversation
             # (chat.history), so the idle app does not hold a provider SDK in memory.
             self._warmed = True
             self._spawn(self.state.runtime.start(), "runtime-warmup")
-        log.info("client connected: %s %s/%s protocol %d from %s", info.conn_id, info.client.get("id"),
-                 info.client.get("mode"), info.protocol, info.remote)
+        # Health probes connect every few seconds: their connects are not worth a line each.
+        log.log(logging.DEBUG if info.client.get("mode") == "probe" else logging.INFO,
+                "client connected: %s %s/%s protocol %d from %s", info.conn_id, info.client.get("id"),
+                info.client.get("mode"), info.protocol, info.remote)
         return True
 
     def _presence_entry(self, conn: Connection, params: Any) -> dict[str, Any]:
