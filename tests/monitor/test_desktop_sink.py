@@ -79,10 +79,10 @@ async def test_warning_is_normal_urgency_and_ids_increase(notification_server: N
     on_bus(monkeypatch, notification_server.address)
     sink = DesktopSink(DesktopAlertConfig())
     await sink.send(AlertNotice("fire", alert("warning", title="CPU use is high")))
-    await sink.send(AlertNotice("resolve", alert("critical")))
+    await sink.send(AlertNotice("resolve", alert("critical", title="Remote gateway “server” is back up")))
     first, second = notification_server.calls
     assert first.summary == "CPU use is high" and first.hints["urgency"] == 1
-    assert second.summary == "Resolved: Remote gateway server is down"
+    assert second.summary == "Remote gateway “server” is back up"
     assert second.hints["urgency"] == 0  # good news is never shown as critical
     assert (first.id, second.id) == (1, 2)
 

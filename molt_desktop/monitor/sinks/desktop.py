@@ -43,13 +43,9 @@ Fallback = Callable[[str, str, str], bool]
 
 
 def notice_title(notice: AlertNotice) -> str:
-    """The notification's one line; the sink's framing words follow the UI language."""
-    title = notice.alert.title or notice.alert.key
-    if notice.kind == "resolve":
-        return _("Resolved: {title}").format(title=title)
-    if notice.kind == "repeat":
-        return _("Still active: {title}").format(title=title)
-    return title
+    """The notification's one line: the alert's title, which already says fired, resolved or
+    still ongoing (texts.py words it per notice kind)."""
+    return notice.alert.title or notice.alert.key
 
 
 def notice_severity(notice: AlertNotice) -> str:
