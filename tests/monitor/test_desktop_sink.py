@@ -116,8 +116,13 @@ async def test_click_on_the_notice_calls_on_click(notification_server: Notificat
         notification_server.click(call.id + 100)  # someone else's notice: not ours to open
         notification_server.click(call.id)
         await asyncio.wait_for(clicked.wait(), 10)
-        await sink.send(AlertNotice("fire", alert("warning", title="again")))  # the same listener serves on
+        # A sink built after a config change gets the clicks on its own notices.
+        rebuilt_clicked = asyncio.Event()
+        rebuilt = DesktopSink(DesktopAlertConfig(), on_click=rebuilt_clicked.set)
+        await rebuilt.send(AlertNotice("fire", alert("warning", title="again")))
         assert [c.summary for c in notification_server.calls] == [call.summary, "again"]
+        notification_server.click(notification_server.calls[1].id)
+        await asyncio.wait_for(rebuilt_clicked.wait(), 10)
     finally:
         await sink.close()
 

@@ -61,7 +61,6 @@ class DesktopSink:
         self.config = config
         self.fallback = fallback
         self.on_click = on_click
-        self._listener: _ClickListener | None = None
 
     @property
     def enabled(self) -> bool:
@@ -89,10 +88,8 @@ class DesktopSink:
         raise SinkError(why)
 
     async def close(self) -> None:
-        """Stop listening for clicks (the app calls it on quit)."""
-        if self._listener is not None:
-            await self._listener.close()
-            self._listener = None
+        """Stop listening for clicks (the app calls it on quit; a later notice listens again)."""
+        await _ClickListener.close_all()
 
     # --- the platform's notification ----------------------------------------------------------
 
@@ -136,14 +133,13 @@ class DesktopSink:
 
     async def _notify_listening(self, title: str, body: str, severity: str) -> int:
         assert self.on_click is not None
-        if self._listener is None or self._listener.closed:
-            self._listener = await _ClickListener.open(self.on_click)
+        listener = await _ClickListener.get()
         try:
-            return await self._listener.notify(title, body, severity)
+            return await listener.notify(title, body, severity, self.on_click)
         except SinkError:
             raise
         except BaseException:  # a broken link (or a timeout): the next notice opens a new one
-            await self._listener.close()
+            await listener.close()
             raise
 
 
@@ -191,27 +187,35 @@ async def _notify_once(title: str, body: str, severity: str) -> int:
 
 
 class _ClickListener:
-    """One lasting session-bus connection: sends notices with a "default" action and calls
-    `on_click` when the server reports that action on one of ours."""
+    """One lasting session-bus connection per bus and event loop, shared by the desktop sinks
+    (the monitor builds new sinks on every config change; they must not each keep one open).
+    It sends notices with a "default" action and calls the sender's `on_click` when the server
+    reports that action on one of them."""
 
-    def __init__(self, router: Any, context: Any, on_click: Callable[[], None]) -> None:
+    _open: dict[tuple[str, int], _ClickListener] = {}
+
+    def __init__(self, key: tuple[str, int], router: Any, context: Any) -> None:
+        self.key = key
         self.router = router
         self.context = context
-        self.on_click = on_click
-        self.ids: set[int] = set()
+        self.handlers: dict[int, Callable[[], None]] = {}
         self.closed = False
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
         self.filter: Any = None
         self.task: asyncio.Task[None] | None = None
 
     @classmethod
-    async def open(cls, on_click: Callable[[], None]) -> _ClickListener:
+    async def get(cls) -> _ClickListener:
+        key = (os.environ.get("DBUS_SESSION_BUS_ADDRESS", ""), id(asyncio.get_running_loop()))
+        listener = cls._open.get(key)
+        if listener is not None and not listener.closed and listener.task is not None and not listener.task.done():
+            return listener
         from jeepney import MatchRule, message_bus
         from jeepney.io.asyncio import Proxy, open_dbus_router
 
         context = open_dbus_router(bus="SESSION")
         router = await context.__aenter__()
-        listener = cls(router, context, on_click)
+        listener = cls(key, router, context)
         try:
             rule = MatchRule(type="signal", interface=INTERFACE, member="ActionInvoked", path=OBJECT_PATH)
             await Proxy(message_bus, router).AddMatch(rule)
@@ -220,12 +224,21 @@ class _ClickListener:
         except BaseException:
             await context.__aexit__(None, None, None)
             raise
+        cls._open[key] = listener
         return listener
 
-    async def notify(self, title: str, body: str, severity: str) -> int:
+    @classmethod
+    async def close_all(cls) -> None:
+        for listener in list(cls._open.values()):
+            await listener.close()
+
+    async def notify(self, title: str, body: str, severity: str, on_click: Callable[[], None]) -> int:
         reply = await self.router.send_and_get_reply(_notify_message(title, body, severity, ["default", ""]))
         notification = _notification_id(reply)
-        self.ids.add(notification)
+        self.handlers[notification] = on_click
+        if len(self.handlers) > 200:  # servers forget old notices too; keep the newest
+            for old in sorted(self.handlers)[:-200]:
+                del self.handlers[old]
         return notification
 
     async def _listen(self) -> None:
@@ -233,10 +246,11 @@ class _ClickListener:
             while True:
                 signal = await self.queue.get()
                 notification, action = signal.body
-                if notification in self.ids and action == "default":
+                handler = self.handlers.get(notification)
+                if handler is not None and action == "default":
                     log.info("desktop notification %s clicked", notification)
                     try:
-                        self.on_click()
+                        handler()
                     except Exception:
                         log.exception("the notification click handler failed")
         except asyncio.CancelledError:
@@ -246,6 +260,8 @@ class _ClickListener:
         if self.closed:
             return
         self.closed = True
+        if self._open.get(self.key) is self:
+            del self._open[self.key]
         if self.task is not None:
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
