@@ -20,7 +20,7 @@ _ERROR_RULES = ("gateway_down", "remote_down", "provider_failing", "sync_stale")
 
 def duration(seconds: float) -> str:
     """"45 s", "3 min 20 s", "2 h 5 min", "3 d 4 h"."""
-    total = max(0, int(round(seconds)))
+    total = max(0, round(seconds))
     if total < 60:
         return _("{seconds} s").format(seconds=total)
     if total < 3600:
@@ -40,7 +40,7 @@ def local_time(ts: float) -> str:
 
 
 def _pct(ratio: float | None) -> str:
-    return "?" if ratio is None else str(int(round(ratio * 100)))
+    return "?" if ratio is None else str(round(ratio * 100))
 
 
 def _money(value: float | None) -> str:
