@@ -1,0 +1,1 @@
+"""Health monitoring and alerts: probes, rules, alert states, and the channels that deliver them."""

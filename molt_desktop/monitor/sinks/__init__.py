@@ -1,0 +1,1 @@
+"""Where alerts go: desktop notifications, e-mail, webhooks (one module each)."""
