@@ -105,7 +105,7 @@ class AlertHistory:
 
     def read(self, limit: int) -> list[dict[str, Any]]:
         """The newest `limit` records, oldest first; unreadable lines are skipped."""
-        records = []
+        records: list[dict[str, Any]] = []
         for line in reversed(self._read_lines()):
             if len(records) >= limit:
                 break

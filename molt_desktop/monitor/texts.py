@@ -206,5 +206,5 @@ def body(alert: Alert, kind: NoticeKind, now: float) -> str:
     error = _error_line(alert)
     if error:
         lines.append(error)
-    lines.append(_("What to check: {step}").format(step=_next_step(alert)))
+    lines.append(_("Next step: {step}").format(step=_next_step(alert)))
     return "\n".join(lines)
