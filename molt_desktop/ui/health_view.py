@@ -1,11 +1,13 @@
-"""The health window: gateway, model provider and remote gateways, with their last errors.
+"""The health window: gateway, model provider, remote gateways and alerts, with their last errors.
 
 `HealthView(bridge, actions)` shows what health_monitor.py knows (the last `status`, the last
 chat error, the link state, the probe results of every endpoint of the pool: state, latency,
 last check, last error, live as probes report) and what `config.get` says about remotes. It refreshes on demand
 (Refresh), every few seconds while it is visible, and whenever the monitor learns something.
 Error texts are selectable so people can copy them into a report. Buttons ask the app to open
-Settings at the page that fixes each part. Notifications about failures link here.
+Settings at the page that fixes each part. Notifications about failures link here. When the app
+runs the health monitor (an AlertsBridge on the bridge), the firing alerts, their recent history
+and the notification channels follow (health_alerts.py).
 
 Not here: the checks (health_monitor.py), the tray (tray.py).
 """
@@ -16,11 +18,13 @@ from typing import Any
 
 from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
-from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QLayout, QPushButton, QSizePolicy, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QLayout, QPushButton, QScrollArea, QSizePolicy, QTreeWidget, QTreeWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from molt_desktop.logs import get_logger
 from molt_desktop.ui.actions import DesktopActions
+from molt_desktop.ui.alerts_bridge import AlertsBridge
 from molt_desktop.ui.bridge import GatewayBridge, describe_error
 from molt_desktop.ui.health_monitor import HealthMonitor, format_duration
 from molt_desktop.ui.i18n import tr
@@ -83,6 +87,19 @@ class HealthView(QWidget):
         header.addWidget(self.summary, 1)
         header.addWidget(self.refresh_button)
         root.addLayout(header)
+        # The sections scroll under the header: with alerts and channels they outgrow small screens.
+        scroll = QScrollArea()
+        scroll.setObjectName("healthScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        body.setObjectName("healthBody")
+        content = QVBoxLayout(body)
+        content.setContentsMargins(0, 0, 0, 0)
+        content.setSpacing(10)
+        scroll.setWidget(body)
+        root.addWidget(scroll, 1)
 
         self.groups: dict[str, QGroupBox] = {}
         self.names: dict[tuple[str, str], QLabel] = {}
@@ -117,8 +134,20 @@ class HealthView(QWidget):
             form.addRow(row)
             self.settings_buttons[section] = button
             self.groups[section] = group
-            root.addWidget(group)
-        root.addStretch(1)
+            content.addWidget(group)
+        self.alerts_section: Any = None
+        self.channels_section: Any = None
+        alerts = AlertsBridge.of(bridge)
+        if alerts is not None:
+            from molt_desktop.ui.health_alerts import AlertsSection
+
+            self.alerts_section = AlertsSection(alerts, actions)
+            self.channels_section = self.alerts_section.channels
+            alerts.changed.connect(self.update_view)
+            content.addWidget(self.alerts_section)
+            content.addWidget(self.channels_section)
+            self.resize(600, 760)
+        content.addStretch(1)
         self.endpoint_table = _endpoint_table()
         remote_form = self.groups["remote"].layout()
         assert isinstance(remote_form, QFormLayout)
@@ -192,6 +221,8 @@ class HealthView(QWidget):
         self.monitor.refresh()
         self._load_remotes()
         self.update_view()
+        if self.alerts_section is not None:
+            self.alerts_section.update_view()
 
     def _status_changed(self, _status: Any) -> None:
         self.update_view()
@@ -228,7 +259,7 @@ class HealthView(QWidget):
         payload = monitor.status_payload or {}
         problems = monitor.problems()
         # Summary line, with the tray's words for the state.
-        from molt_desktop.ui.tray import state_words
+        from molt_desktop.ui.tray import ALERT_STATES, STATE_RANK, state_words
 
         if not status.connected:
             state = "down"
@@ -238,8 +269,16 @@ class HealthView(QWidget):
         else:
             state = "remote" if status.kind == "remote" else "ok"
             why = tr("Chats can get replies.")
+        summary = tr("{state}: {reason}").format(state=state_words(state), reason=why)
+        alerts = AlertsBridge.of(self.bridge)
+        worst = alerts.worst() if alerts is not None else None
+        alert_state = ALERT_STATES.get(str(getattr(worst, "severity", "")))
+        if worst is not None and alert_state is not None and STATE_RANK[alert_state] > STATE_RANK.get(state, 0):
+            state = alert_state  # as the tray shows it: the worse of the two
+            summary = (tr("Critical alert: {title}") if worst.severity == "critical"
+                       else tr("Warning: {title}")).format(title=worst.title or worst.key)
         self.state_icon.setPixmap(icon(f"tray-{state}").pixmap(32, 32))
-        self.summary.setText(tr("{state}: {reason}").format(state=state_words(state), reason=why))
+        self.summary.setText(summary)
         self.summary.setProperty("state", state)
 
         # Gateway

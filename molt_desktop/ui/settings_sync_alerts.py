@@ -1,7 +1,8 @@
 """The Sync page (`sync`) and the Alerts page (`alerts`): plain forms over their config sections.
 
 Both features are built by later work; these pages already save and validate their settings.
-Passwords and the webhook secret go to the keyring (`sync.password`, `alerts.smtp`,
+Each alert channel has a Test button (settings_alert_test.py) that sends a test alert with the
+saved settings. Passwords and the webhook secret go to the keyring (`sync.password`, `alerts.smtp`,
 `alerts.webhook`); the config holds the `keyring:` reference.
 """
 
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 from molt_desktop.config.schema import SyncConfig
 from molt_desktop.ui.bridge import GatewayBridge
 from molt_desktop.ui.i18n import tr
+from molt_desktop.ui.settings_alert_test import ChannelTest
 from molt_desktop.ui.settings_common import SecretField, SettingsPage, collect_secret
 from molt_desktop.ui.settings_store import ConfigDraft, check_http_url, describe, section_model
 
@@ -101,6 +103,7 @@ class AlertsPage(SettingsPage):
     def __init__(self, bridge: GatewayBridge, parent: QWidget | None = None) -> None:
         super().__init__(bridge, parent)
         self.groups: dict[str, QGroupBox] = {}
+        self.tests: dict[str, ChannelTest] = {}
         desktop = self._group("desktop")
         self.desktop = QCheckBox()
         self.desktop.setObjectName("alertsDesktop")
@@ -139,6 +142,10 @@ class AlertsPage(SettingsPage):
         self.add_row(webhook, "alerts.webhook.secret", self.webhook_secret, section_model("alerts.webhook"),
                      "secret", lambda: tr("Signing secret"))
 
+        for channel, form in (("desktop", desktop), ("email", email), ("webhook", webhook)):
+            self.tests[channel] = ChannelTest(channel, bridge)
+            form.addRow("", self.tests[channel])
+
         thresholds = self._group("thresholds")
         for key, label in (("cpuWarning", lambda: tr("CPU warning")), ("cpuCritical", lambda: tr("CPU critical")),
                            ("memoryCritical", lambda: tr("Memory critical")),
@@ -166,6 +173,8 @@ class AlertsPage(SettingsPage):
 
     def load(self, draft: ConfigDraft) -> None:
         self.load_bound(draft)
+        for test in self.tests.values():
+            test.update_from(draft)
         self.smtp_password.load(draft.raw("alerts.email.password"))
         self.webhook_secret.load(draft.raw("alerts.webhook.secret"))
 

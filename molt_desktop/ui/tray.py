@@ -8,10 +8,13 @@
 - "remote": connected to a remote gateway (the tooltip says which and why, from the pool's last
   SwitchEvent: "Using the server gateway “server”: the local gateway is unreachable."),
 - "ok": connected to the local gateway and nothing wrong;
-each with its icon (resources/icons/tray-<state>.svg) and a tooltip saying which and why. Every
+combined with the worst firing alert of the health monitor (alerts_bridge.py): a critical alert
+shows the "down" look, a warning the "degraded" one, whichever of the two states is worse wins and
+the tooltip then gives the alert's title. Each state has its icon (resources/icons/tray-<state>.svg) and a tooltip saying which and why. Every
 change is logged (`tray state <state>: <reason>`) and emitted as `stateChanged(state, reason)`.
 A switch between gateways (bridge.switched) also shows a tray message, when there is a tray to
-show it in. A left click asks for the chat window (actions.toggleChat); the menu asks for everything else
+show it in; so do desktop notifications when the platform's own service is missing (`notify`,
+the desktop sink's fallback), and clicking a message opens the health view. A left click asks for the chat window (actions.toggleChat); the menu asks for everything else
 through `DesktopActions`. The app decides what a request does (qt_app.py).
 
 Not here: the health checks themselves (health_monitor.py), the windows.
@@ -28,6 +31,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from molt_desktop.client.failover import PoolStatus
 from molt_desktop.logs import get_logger
 from molt_desktop.ui.actions import DesktopActions
+from molt_desktop.ui.alerts_bridge import AlertsBridge
 from molt_desktop.ui.bridge import GatewayBridge
 from molt_desktop.ui.health_monitor import HealthMonitor, format_duration
 from molt_desktop.ui.i18n import language_name, tr
@@ -40,6 +44,9 @@ log = get_logger("ui")
 STATES = ("ok", "working", "degraded", "down", "remote")
 RECENT_SESSIONS = 5
 LANGUAGE_CHOICES = ("auto", "en", "zh_CN", "ja")
+# How bad each state looks; an alert's state replaces the gateway's only when it is worse.
+STATE_RANK = {"ok": 0, "working": 0, "remote": 1, "degraded": 2, "down": 3}
+ALERT_STATES = {"critical": "down", "warning": "degraded"}
 
 
 def state_words(state: str) -> str:
@@ -72,13 +79,16 @@ class TrayIcon(QObject):
         self._language = "auto"
         self._recent: list[dict[str, Any]] = []
         self._sync_available = False
-        self.last_balloon: tuple[str, str] | None = None  # (title, text) of the last switch message
+        self.last_balloon: tuple[str, str] | None = None  # (title, text) of the last message shown
+        self.alerts: AlertsBridge | None = None
+        self._alert_severity = ""  # the severity of the alert the state shows, "" when none
         self.tray = QSystemTrayIcon(self)
         self._menu = QMenu()
         self._menu.setObjectName("trayMenu")
         self._build_menu()
         self.tray.setContextMenu(self._menu)
         self.tray.activated.connect(self._activated)
+        self.tray.messageClicked.connect(self._message_clicked)
         self._menu.installEventFilter(self)
         self._menu.aboutToShow.connect(self._update_gateway_info)
         self._menu.aboutToShow.connect(self._log_menu)
@@ -99,6 +109,7 @@ class TrayIcon(QObject):
         bridge.sessionsChanged.connect(lambda _p: self._recent_timer.start())
         bridge.configChanged.connect(lambda _p: self._load_language())
         self.monitor.changed.connect(self._update)
+        self.set_alerts(AlertsBridge.of(bridge))
         self.retranslate()
         self._update()
         if bridge.status.connected:
@@ -138,6 +149,23 @@ class TrayIcon(QObject):
     def set_sync_available(self, available: bool) -> None:
         self._sync_available = bool(available)
         self.act_sync.setEnabled(self._sync_available)
+
+    def set_alerts(self, alerts: AlertsBridge | None) -> None:
+        """Follow the health monitor's alerts (the app's AlertsBridge; None: the gateway alone)."""
+        if self.alerts is not None:
+            self.alerts.changed.disconnect(self._update)
+        self.alerts = alerts
+        if alerts is not None:
+            alerts.changed.connect(self._update)
+        self._update()
+
+    def notify(self, title: str, body: str, severity: str = "info") -> bool:
+        """Show an alert as a tray message; False when there is no tray to show it in."""
+        if not (self.tray.isVisible() and QSystemTrayIcon.supportsMessages()):
+            return False
+        self.last_balloon = (title, body)
+        self.show_message(title, body, {"critical": "error", "warning": "warning"}.get(severity, "info"))
+        return True
 
     def show_message(self, title: str, text: str, level: str = "info") -> None:
         kind = {"warning": QSystemTrayIcon.MessageIcon.Warning, "error": QSystemTrayIcon.MessageIcon.Critical}
@@ -305,6 +333,17 @@ class TrayIcon(QObject):
             self.show_message(title, text, "warning" if getattr(event, "to_kind", None) == "remote" else "info")
 
     def compute_state(self) -> tuple[str, str]:
+        """The gateway's state, or the worst firing alert's when that looks worse."""
+        state, reason = self.gateway_state()
+        self._alert_severity = ""
+        alert = self.alerts.worst() if self.alerts is not None else None
+        alert_state = ALERT_STATES.get(str(getattr(alert, "severity", "")))
+        if alert is not None and alert_state is not None and STATE_RANK[alert_state] > STATE_RANK.get(state, 0):
+            self._alert_severity = str(alert.severity)
+            return alert_state, str(alert.title or alert.key)
+        return state, reason
+
+    def gateway_state(self) -> tuple[str, str]:
         status = self.bridge.status
         if not status.connected:
             if status.state == "stopped":
@@ -339,7 +378,11 @@ class TrayIcon(QObject):
             self.gateway_menu.setIcon(tray_icon(state))
         self._state, self._reason = state, reason
         if changed or force_tooltip:
-            if state == "remote":  # the reason already says it all ("Using the server gateway …")
+            if self._alert_severity == "critical":
+                self.tray.setToolTip(tr("molt-desktop — Critical alert: {title}").format(title=reason))
+            elif self._alert_severity:
+                self.tray.setToolTip(tr("molt-desktop — Warning: {title}").format(title=reason))
+            elif state == "remote":  # the reason already says it all ("Using the server gateway …")
                 self.tray.setToolTip(tr("molt-desktop — {reason}").format(reason=reason))
             else:
                 self.tray.setToolTip(tr("molt-desktop — {state}: {reason}").format(state=state_words(state),
@@ -352,6 +395,10 @@ class TrayIcon(QObject):
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
             log.info("tray icon clicked")
             self.actions.toggleChat.emit()
+
+    def _message_clicked(self) -> None:
+        log.info("tray message clicked")
+        self.actions.openHealth.emit()
 
     def _log_menu(self) -> None:
         entries = [a.text() for a in self._menu.actions() if not a.isSeparator()]
