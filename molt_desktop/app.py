@@ -1,6 +1,6 @@
 """The composition root: builds the services and starts them in one written-down order.
 
-Order: config -> store -> agent -> gateway -> endpoint pool (later: monitor -> sync), then the UI,
+Order: config -> store -> agent -> gateway -> endpoint pool -> monitor (later: sync), then the UI,
 each with `start()`/`stop()`, stopped in reverse. `molt-desktop gateway` runs these services
 without the pool and the UI; the desktop app (ui/qt_app.py) adds the Qt layer on top and talks
 to the gateway only through the pool.
@@ -16,7 +16,7 @@ import os
 import signal
 import ssl
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from molt_desktop.agent.runtime import AgentRuntime
 from molt_desktop.client.connection import ClientOptions
 from molt_desktop.client.failover import EndpointPool, build_pool
 from molt_desktop.client.identity import load_device_identity
+from molt_desktop.client.tls import client_ssl_context
 from molt_desktop.config.load import ConfigError
 from molt_desktop.config.manager import ConfigManager, config_changed_payload
 from molt_desktop.gateway.metrics import GatewayMetrics
@@ -37,6 +38,7 @@ from molt_desktop.gateway.tls import TlsConfigError, server_tls
 from molt_desktop.gateway.tokens import GatewayAuthResolver, has_secret
 from molt_desktop.i18n import _
 from molt_desktop.logs import get_logger
+from molt_desktop.monitor.service import Monitor
 from molt_desktop.sessions.store import SessionStore
 
 log = get_logger("app")
@@ -108,6 +110,7 @@ class Services:
         self.options = options or GatewayOptions()
         self.with_client = with_client
         self.pool: EndpointPool | None = None
+        self.monitor: Monitor | None = None
         self.config = ConfigManager(paths.config_path(state_dir))
         self.store: SessionStore | None = None
         self.runtime: AgentRuntime | None = None
@@ -187,6 +190,10 @@ class Services:
                                    local_history=lambda key, limit: list(store.history(key, limit).messages))
             self._remotes = self._remote_settings()
             await self.pool.start()
+        log.info("starting: monitor")
+        self.monitor = Monitor(self.state_dir, self.config, pool=self.pool, gateway_state=self.gateway.state,
+                               local_probe=self._local_probe, desktop=self.with_client)
+        await self.monitor.start()
         for problem in self.runtime.readiness_problems():
             log.warning(_("Chats cannot get replies yet: {problem}. Add a provider under models.providers and "
                           "set agents.defaults.model.primary in {path}.").format(problem=problem,
@@ -205,6 +212,12 @@ class Services:
         return ClientOptions(url=f"{scheme}://{host}:{self.port}", token=auth.token, password=auth.password,
                              device=self._device, client_id="gateway-client", mode="ui",
                              display_name="molt-desktop", tls_fingerprint=pin)
+
+    def _local_probe(self) -> tuple[str, ClientOptions | None, Any]:
+        """How the monitor checks this gateway: `/readyz`, and `health` as a probe client."""
+        options = replace(self._local_client_options(), mode="probe")
+        http = options.url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
+        return http, options, client_ssl_context(options.url, options.tls_fingerprint)
 
     def _config_changed(self, loaded: Any) -> None:
         """Runs on the loop thread for file edits and `config.patch` alike."""
@@ -240,6 +253,9 @@ class Services:
 
     async def stop(self) -> None:
         """Reverse order: gateway (shutdown event, close 1012), runtime, store, config."""
+        if self.monitor is not None:
+            log.info("stopping: monitor")
+            await self.monitor.stop()
         if self.pool is not None:
             log.info("stopping: endpoint pool")
             await self.pool.stop()

@@ -74,6 +74,16 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("source", metavar="DIR", type=Path)
     imp.add_argument("--json", action="store_true", help=_("print the report as JSON"))
 
+    alerts = sub.add_parser("alerts", help=_("test the alert channels, or list recent alerts"))
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
+    alerts_test = alerts_sub.add_parser("test", help=_("send a test alert through the enabled channels"))
+    alerts_test.add_argument("--channel", choices=("desktop", "email", "webhook"),
+                             help=_("only this channel (default: every enabled one)"))
+    alerts_test.add_argument("--json", action="store_true", help=_("print the outcome as JSON"))
+    alerts_list = alerts_sub.add_parser("list", help=_("alerts firing now and the recent history"))
+    alerts_list.add_argument("--json", action="store_true", help=_("print JSON"))
+    alerts_list.add_argument("--limit", type=int, default=50, help=_("at most this many history entries (default 50)"))
+
     doc = sub.add_parser("doctor", help=_("check the setup and say how to fix what is wrong"))
     doc.add_argument("--json", action="store_true", help=_("print the findings as JSON"))
     return parser
@@ -110,6 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from molt_desktop.importer import run_import
 
             return run_import(args.source, state, as_json=args.json)
+        if command == "alerts":
+            from molt_desktop.monitor.cli_alerts import run_alerts_list, run_alerts_test
+
+            if args.alerts_command == "test":
+                return run_alerts_test(state, args.channel, as_json=args.json)
+            return run_alerts_list(state, limit=args.limit, as_json=args.json)
         if command == "doctor":
             from molt_desktop.doctor import run_doctor
 
