@@ -21,7 +21,8 @@ from typing import Any
 from molt_desktop import paths
 from molt_desktop.config.manager import ConfigManager
 from molt_desktop.i18n import _
-from molt_desktop.monitor.alerts import AlertManager
+from molt_desktop.monitor.alerts import DISABLED, AlertManager
+from molt_desktop.monitor.model import Sink
 from molt_desktop.monitor.service import build_sinks
 
 EXIT_OK, EXIT_FAIL = 0, 1
@@ -34,14 +35,14 @@ def has_desktop_session() -> bool:
                 or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _manager(state: Path, *, desktop: bool) -> AlertManager:
+def _manager(state: Path, *, desktop: bool) -> tuple[AlertManager, list[Sink]]:
     config = ConfigManager(paths.config_path(state)).current.config
     sinks = build_sinks(config, desktop=desktop)
-    return AlertManager([], sinks, history_path=state / "alerts.jsonl", host=socket.gethostname())
+    return AlertManager([], sinks, history_path=state / "alerts.jsonl", host=socket.gethostname()), sinks
 
 
 def run_alerts_test(state: Path, channel: str | None, *, as_json: bool = False) -> int:
-    manager = _manager(state, desktop=channel == "desktop" or has_desktop_session())
+    manager, sinks = _manager(state, desktop=channel == "desktop" or has_desktop_session())
 
     async def send() -> dict[str, str | None]:
         try:
@@ -50,15 +51,18 @@ def run_alerts_test(state: Path, channel: str | None, *, as_json: bool = False) 
             await manager.stop()
 
     outcome = asyncio.run(send())
-    enabled = {name: error for name, error in outcome.items() if error != "disabled"}
+    for sink in sinks:
+        if channel in (None, sink.name):
+            outcome.setdefault(sink.name, DISABLED)
+    enabled = {name: error for name, error in outcome.items() if error != DISABLED}
     ok = bool(enabled) and all(error is None for error in enabled.values())
     if as_json:
         print(json.dumps({"ok": ok, "channels": {name: {"delivered": error is None,
-                                                       "enabled": error != "disabled", "error": error}
+                                                       "enabled": error != DISABLED, "error": error}
                                                 for name, error in outcome.items()}}, ensure_ascii=False))
         return EXIT_OK if ok else EXIT_FAIL
     for name, error in outcome.items():
-        if error == "disabled":
+        if error == DISABLED:
             print(_("{channel}: disabled").format(channel=name))
         elif error is None:
             print(_("{channel}: delivered").format(channel=name))
