@@ -197,6 +197,10 @@ class AlertManager:
             else:
                 alert.severity = rule.severity
 
+    @property
+    def sinks(self) -> list[Sink]:
+        return list(self._sinks)
+
     def set_sinks(self, sinks: Iterable[Sink]) -> None:
         self._sinks = list(sinks)
         old = self._status

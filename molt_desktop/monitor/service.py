@@ -45,7 +45,8 @@ LocalProbe = Callable[[], tuple[str, ClientOptions | None, Any] | None]  # (http
 DesktopFallback = Callable[[str, str, str], bool]
 
 
-def build_sinks(config: Any, *, desktop: bool, desktop_fallback: DesktopFallback | None = None) -> list[Sink]:
+def build_sinks(config: Any, *, desktop: bool, desktop_fallback: DesktopFallback | None = None,
+                desktop_on_click: Callable[[], None] | None = None) -> list[Sink]:
     """The alert channels of the config (`alerts.desktop/email/webhook`); disabled ones included."""
     from molt_desktop.monitor.sinks.email import EmailSink
     from molt_desktop.monitor.sinks.webhook import WebhookSink
@@ -54,7 +55,7 @@ def build_sinks(config: Any, *, desktop: bool, desktop_fallback: DesktopFallback
     if desktop:
         from molt_desktop.monitor.sinks.desktop import DesktopSink
 
-        sinks.append(DesktopSink(config.alerts.desktop, fallback=desktop_fallback))
+        sinks.append(DesktopSink(config.alerts.desktop, fallback=desktop_fallback, on_click=desktop_on_click))
     sinks.append(EmailSink(config.alerts.email))
     sinks.append(WebhookSink(config.alerts.webhook))
     return sinks
@@ -71,6 +72,7 @@ class Monitor:
         self.local_probe = local_probe
         self.desktop = desktop
         self.desktop_fallback = desktop_fallback
+        self.desktop_on_click: Callable[[], None] | None = None
         self.host = host or socket.gethostname()
         self.stats = RunStats(self.state_dir / "monitor" / "spend.json")
         cfg = config.current.config
@@ -81,14 +83,32 @@ class Monitor:
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: list[Callable[[], None]] = []
         self._active_checked: dict[str, float] = {}
+        self._started_at = time.time()  # no provider request in the first 10 minutes: a start costs nothing
+        self._closing: set[asyncio.Future[Any]] = set()
 
     def _sinks(self, cfg: Any) -> list[Sink]:
-        return build_sinks(cfg, desktop=self.desktop, desktop_fallback=self.desktop_fallback)
+        return build_sinks(cfg, desktop=self.desktop, desktop_fallback=self.desktop_fallback,
+                           desktop_on_click=self.desktop_on_click)
 
-    def set_desktop_fallback(self, fallback: DesktopFallback | None) -> None:
-        """The UI's own way to show a notification (tray balloon) when the native one fails."""
+    def set_desktop_fallback(self, fallback: DesktopFallback | None, *,
+                             on_click: Callable[[], None] | None = None) -> None:
+        """The UI's own way to show a notification (tray message) when the native one fails, and
+        what clicking a notification does (open the Health view)."""
         self.desktop_fallback = fallback
-        self.manager.set_sinks(self._sinks(self.config.current.config))
+        self.desktop_on_click = on_click
+        self._replace_sinks(self._sinks(self.config.current.config))
+
+    def _replace_sinks(self, sinks: list[Sink]) -> None:
+        old = list(self.manager.sinks)
+        self.manager.set_sinks(sinks)
+        for sink in old:
+            self._close_later(sink)
+
+    def _close_later(self, sink: Any) -> None:
+        close = getattr(sink, "close", None)
+        if close is not None:
+            self._closing.add(asyncio.ensure_future(close()))
+            self._closing = {t for t in self._closing if not t.done()}
 
     # --- lifetime -----------------------------------------------------------------------------
 
@@ -115,6 +135,9 @@ class Monitor:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         await self.manager.stop()
+        for sink in list(self.manager.sinks):
+            self._close_later(sink)
+        await asyncio.gather(*self._closing, return_exceptions=True)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.append(asyncio.create_task(coro, name=name))
@@ -190,7 +213,7 @@ class Monitor:
         if provider is None or not provider.baseUrl:
             return
         now = time.time()
-        last = max(self.stats.last_run_at(name) or 0.0, self._active_checked.get(name, 0.0))
+        last = max(self.stats.last_run_at(name) or 0.0, self._active_checked.get(name, self._started_at))
         if now - last < ACTIVE_CHECK_EVERY:
             return
         self._active_checked[name] = now
@@ -214,5 +237,5 @@ class Monitor:
     def _config_changed(self, loaded: Any) -> None:
         cfg = loaded.config
         self.manager.set_rules(default_rules(cfg))
-        self.manager.set_sinks(self._sinks(cfg))
+        self._replace_sinks(self._sinks(cfg))
         self.manager.repeat_interval = float(cfg.alerts.repeatIntervalSeconds)

@@ -129,6 +129,7 @@ class DesktopApp(QObject):
         self.services: Services | None = None
         self.bridge: GatewayBridge | None = None
         self.tray: Any = None
+        self.alerts: Any = None  # AlertsBridge: the monitor's alerts for the tray, Health and Settings
         self.chat: Any = None
         self.settings: Any = None
         self.health: Any = None
@@ -202,6 +203,8 @@ class DesktopApp(QObject):
                 window.close()
         if self.tray is not None:
             self.tray.hide()
+        if self.alerts is not None:
+            self.alerts.close()
         if self.bridge is not None:
             await self.bridge.close()
         if self.services is not None:
@@ -230,6 +233,14 @@ class DesktopApp(QObject):
         self.bridge.configChanged.connect(lambda _payload: self._config_changed())
         if self.instance is not None:
             self.instance.showRequested.connect(lambda: self.open_chat(""))
+        monitor = self.services.monitor if self.services is not None else None
+        if monitor is not None:
+            from molt_desktop.ui.alerts_bridge import AlertsBridge
+
+            self.alerts = AlertsBridge(monitor.manager, self.bridge)
+            # Native notifications first; the tray's own message when the desktop has none.
+            monitor.set_desktop_fallback(lambda t, b, s: self.tray is not None and bool(self.tray.notify(t, b, s)),
+                                         on_click=self.actions.openHealth.emit)
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = TrayIcon(self.bridge, self.actions, self)
             self.tray.show()

@@ -370,6 +370,14 @@ Output tokens: {output}</source>
         <translation>{state}: {reason}</translation>
     </message>
     <message>
+        <source>Critical alert: {title}</source>
+        <translation>重大なアラート：{title}</translation>
+    </message>
+    <message>
+        <source>Warning: {title}</source>
+        <translation>警告：{title}</translation>
+    </message>
+    <message>
         <source>Remote gateway ({name})</source>
         <translation>リモートゲートウェイ（{name}）</translation>
     </message>
@@ -1190,6 +1198,14 @@ Output tokens: {output}</source>
         <translation>ローカルゲートウェイは {address} で動作中です。</translation>
     </message>
     <message>
+        <source>molt-desktop — Critical alert: {title}</source>
+        <translation>molt-desktop — 重大なアラート：{title}</translation>
+    </message>
+    <message>
+        <source>molt-desktop — Warning: {title}</source>
+        <translation>molt-desktop — 警告：{title}</translation>
+    </message>
+    <message>
         <source>molt-desktop — {reason}</source>
         <translation>molt-desktop — {reason}</translation>
     </message>
@@ -1390,12 +1406,120 @@ Output tokens: {output}</source>
         <translation>デスクトップ</translation>
     </message>
     <message>
+        <source>Critical</source>
+        <translation>重大</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>Info</source>
+        <translation>情報</translation>
+    </message>
+    <message>
+        <source>Fired</source>
+        <translation>発生</translation>
+    </message>
+    <message>
+        <source>Resolved</source>
+        <translation>解消</translation>
+    </message>
+    <message>
+        <source>Still firing</source>
+        <translation>継続中</translation>
+    </message>
+    <message>
         <source>E-mail</source>
         <translation>メール</translation>
     </message>
     <message>
         <source>Webhook</source>
         <translation>Webhook</translation>
+    </message>
+    <message>
+        <source>Tray icon</source>
+        <translation>トレイアイコン</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>オフ</translation>
+    </message>
+    <message>
+        <source>Not used yet</source>
+        <translation>未使用</translation>
+    </message>
+    <message>
+        <source>Working</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>Failing ({count} times in a row)</source>
+        <translation>失敗（{count} 回連続）</translation>
+    </message>
+    <message>
+        <source>Failing</source>
+        <translation>失敗</translation>
+    </message>
+    <message>
+        <source>No alert is firing.</source>
+        <translation>発生中のアラートはありません。</translation>
+    </message>
+    <message>
+        <source>Recent alerts</source>
+        <translation>最近のアラート</translation>
+    </message>
+    <message>
+        <source>No alerts so far.</source>
+        <translation>これまでにアラートはありません。</translation>
+    </message>
+    <message>
+        <source>Severity</source>
+        <translation>重大度</translation>
+    </message>
+    <message>
+        <source>Since</source>
+        <translation>発生時刻</translation>
+    </message>
+    <message>
+        <source>Alert</source>
+        <translation>アラート</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>時刻</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>イベント</translation>
+    </message>
+    <message>
+        <source>{time} ({duration})</source>
+        <translation>{time}（{duration}）</translation>
+    </message>
+    <message>
+        <source>Not delivered ({channel})</source>
+        <translation>未配信（{channel}）</translation>
+    </message>
+    <message>
+        <source>Notification channels</source>
+        <translation>通知チャネル</translation>
+    </message>
+    <message>
+        <source>Alert settings…</source>
+        <translation>アラート設定…</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>チャネル</translation>
+    </message>
+    <message>
+        <source>Last attempt</source>
+        <translation>最終試行</translation>
+    </message>
+    <message>
+        <source>{channel}: {error}</source>
+        <translation>{channel}：{error}</translation>
     </message>
     <message>
         <source>Thresholds</source>
@@ -1580,6 +1704,42 @@ Output tokens: {output}</source>
     <message>
         <source>The local gateway works again; new messages go to it.</source>
         <translation>ローカルゲートウェイが復旧しました。新しいメッセージはローカルに送られます。</translation>
+    </message>
+    <message>
+        <source>Turn on desktop notifications and save, then test them.</source>
+        <translation>デスクトップ通知をオンにして保存してから、テストしてください。</translation>
+    </message>
+    <message>
+        <source>Turn on e-mail alerts, enter the SMTP server and a recipient, and save, then test them.</source>
+        <translation>メールアラートをオンにし、SMTP サーバーと宛先を入力して保存してから、テストしてください。</translation>
+    </message>
+    <message>
+        <source>Turn on the webhook, enter its URL, and save, then test it.</source>
+        <translation>Webhook をオンにし、URL を入力して保存してから、テストしてください。</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>送信中…</translation>
+    </message>
+    <message>
+        <source>Sends a test alert with the saved settings; nothing is saved.</source>
+        <translation>保存済みの設定でテストアラートを送信します。何も保存されません。</translation>
+    </message>
+    <message>
+        <source>Tests need the desktop app&apos;s health monitor, which is not running.</source>
+        <translation>テストにはデスクトップアプリのヘルスモニターが必要ですが、実行されていません。</translation>
+    </message>
+    <message>
+        <source>Sending a test alert…</source>
+        <translation>テストアラートを送信中…</translation>
+    </message>
+    <message>
+        <source>Delivered</source>
+        <translation>配信されました</translation>
+    </message>
+    <message>
+        <source>Not delivered: {error}</source>
+        <translation>配信できませんでした：{error}</translation>
     </message>
 </context>
 </TS>

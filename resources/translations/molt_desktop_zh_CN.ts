@@ -370,6 +370,14 @@ Output tokens: {output}</source>
         <translation>{state}：{reason}</translation>
     </message>
     <message>
+        <source>Critical alert: {title}</source>
+        <translation>严重告警：{title}</translation>
+    </message>
+    <message>
+        <source>Warning: {title}</source>
+        <translation>警告：{title}</translation>
+    </message>
+    <message>
         <source>Remote gateway ({name})</source>
         <translation>远程网关（{name}）</translation>
     </message>
@@ -1190,6 +1198,14 @@ Output tokens: {output}</source>
         <translation>本地网关正在 {address} 上运行。</translation>
     </message>
     <message>
+        <source>molt-desktop — Critical alert: {title}</source>
+        <translation>molt-desktop — 严重告警：{title}</translation>
+    </message>
+    <message>
+        <source>molt-desktop — Warning: {title}</source>
+        <translation>molt-desktop — 警告：{title}</translation>
+    </message>
+    <message>
         <source>molt-desktop — {reason}</source>
         <translation>molt-desktop — {reason}</translation>
     </message>
@@ -1390,12 +1406,120 @@ Output tokens: {output}</source>
         <translation>桌面</translation>
     </message>
     <message>
+        <source>Critical</source>
+        <translation>严重</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>Info</source>
+        <translation>信息</translation>
+    </message>
+    <message>
+        <source>Fired</source>
+        <translation>已触发</translation>
+    </message>
+    <message>
+        <source>Resolved</source>
+        <translation>已恢复</translation>
+    </message>
+    <message>
+        <source>Still firing</source>
+        <translation>仍在持续</translation>
+    </message>
+    <message>
         <source>E-mail</source>
         <translation>电子邮件</translation>
     </message>
     <message>
         <source>Webhook</source>
         <translation>Webhook</translation>
+    </message>
+    <message>
+        <source>Tray icon</source>
+        <translation>托盘图标</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>已关闭</translation>
+    </message>
+    <message>
+        <source>Not used yet</source>
+        <translation>尚未使用</translation>
+    </message>
+    <message>
+        <source>Working</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>Failing ({count} times in a row)</source>
+        <translation>失败（连续 {count} 次）</translation>
+    </message>
+    <message>
+        <source>Failing</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>No alert is firing.</source>
+        <translation>当前没有告警。</translation>
+    </message>
+    <message>
+        <source>Recent alerts</source>
+        <translation>最近的告警</translation>
+    </message>
+    <message>
+        <source>No alerts so far.</source>
+        <translation>目前还没有告警。</translation>
+    </message>
+    <message>
+        <source>Severity</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Since</source>
+        <translation>开始时间</translation>
+    </message>
+    <message>
+        <source>Alert</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>{time} ({duration})</source>
+        <translation>{time}（{duration}）</translation>
+    </message>
+    <message>
+        <source>Not delivered ({channel})</source>
+        <translation>未送达（{channel}）</translation>
+    </message>
+    <message>
+        <source>Notification channels</source>
+        <translation>通知渠道</translation>
+    </message>
+    <message>
+        <source>Alert settings…</source>
+        <translation>告警设置…</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <source>Last attempt</source>
+        <translation>上次尝试</translation>
+    </message>
+    <message>
+        <source>{channel}: {error}</source>
+        <translation>{channel}：{error}</translation>
     </message>
     <message>
         <source>Thresholds</source>
@@ -1580,6 +1704,42 @@ Output tokens: {output}</source>
     <message>
         <source>The local gateway works again; new messages go to it.</source>
         <translation>本地网关已恢复正常，新消息将发送到本地网关。</translation>
+    </message>
+    <message>
+        <source>Turn on desktop notifications and save, then test them.</source>
+        <translation>请先开启桌面通知并保存，然后再测试。</translation>
+    </message>
+    <message>
+        <source>Turn on e-mail alerts, enter the SMTP server and a recipient, and save, then test them.</source>
+        <translation>请先开启邮件告警，填写 SMTP 服务器和至少一个收件人并保存，然后再测试。</translation>
+    </message>
+    <message>
+        <source>Turn on the webhook, enter its URL, and save, then test it.</source>
+        <translation>请先开启 Webhook，填写其 URL 并保存，然后再测试。</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>正在发送…</translation>
+    </message>
+    <message>
+        <source>Sends a test alert with the saved settings; nothing is saved.</source>
+        <translation>使用已保存的设置发送一条测试告警，不会保存任何更改。</translation>
+    </message>
+    <message>
+        <source>Tests need the desktop app&apos;s health monitor, which is not running.</source>
+        <translation>测试需要桌面应用的健康监控，但它目前没有运行。</translation>
+    </message>
+    <message>
+        <source>Sending a test alert…</source>
+        <translation>正在发送测试告警…</translation>
+    </message>
+    <message>
+        <source>Delivered</source>
+        <translation>已送达</translation>
+    </message>
+    <message>
+        <source>Not delivered: {error}</source>
+        <translation>未送达：{error}</translation>
     </message>
 </context>
 </TS>

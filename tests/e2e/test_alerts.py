@@ -157,7 +157,7 @@ async def test_broken_channels_are_reported_and_the_app_keeps_working(session_bu
     await services.start()
     try:
         assert services.monitor is not None and services.pool is not None
-        for sink in services.monitor.manager._sinks:
+        for sink in services.monitor.manager.sinks:
             if sink.name == "webhook":
                 sink.retry_delays = (0.05, 0.05)  # type: ignore[attr-defined] - the retries, quickly
         outcome = await services.monitor.manager.send_test()
