@@ -214,10 +214,16 @@ class Services:
                              display_name="molt-desktop", tls_fingerprint=pin)
 
     def _local_probe(self) -> tuple[str, ClientOptions | None, Any]:
-        """How the monitor checks this gateway: `/readyz`, and `health` as a probe client."""
-        options = replace(self._local_client_options(), mode="probe")
-        http = options.url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
-        return http, options, client_ssl_context(options.url, options.tls_fingerprint)
+        """How the monitor checks this gateway: `/readyz`, and `health` as a probe client. Bound to
+        a network address only, the probe would come from that address, where a new device waits
+        for pairing: then `/readyz` alone tells."""
+        options: ClientOptions | None = replace(self._local_client_options(), mode="probe")
+        assert options is not None
+        url, pin = options.url, options.tls_fingerprint
+        if not is_loopback_host(self._hosts()[0]) and self._hosts()[0] not in ("0.0.0.0", "::"):
+            options = None
+        http = url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
+        return http, options, client_ssl_context(url, pin)
 
     def _config_changed(self, loaded: Any) -> None:
         """Runs on the loop thread for file edits and `config.patch` alike."""
