@@ -16,7 +16,7 @@ import os
 import signal
 import ssl
 import socket
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -214,16 +214,12 @@ class Services:
                              display_name="molt-desktop", tls_fingerprint=pin)
 
     def _local_probe(self) -> tuple[str, ClientOptions | None, Any]:
-        """How the monitor checks this gateway: `/readyz`, and `health` as a probe client. Bound to
-        a network address only, the probe would come from that address, where a new device waits
-        for pairing: then `/readyz` alone tells."""
-        options: ClientOptions | None = replace(self._local_client_options(), mode="probe")
-        assert options is not None
-        url, pin = options.url, options.tls_fingerprint
-        if not is_loopback_host(self._hosts()[0]) and self._hosts()[0] not in ("0.0.0.0", "::"):
-            options = None
-        http = url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
-        return http, options, client_ssl_context(url, pin)
+        """How the monitor checks this gateway: `/readyz`; `health` over the protocol comes from the
+        endpoint pool's own probe of it (desktop app). A headless gateway does not connect to
+        itself: it would count in its own metrics, rate limits and pairing requests."""
+        options = self._local_client_options()
+        http = options.url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
+        return http, None, client_ssl_context(options.url, options.tls_fingerprint)
 
     def _config_changed(self, loaded: Any) -> None:
         """Runs on the loop thread for file edits and `config.patch` alike."""

@@ -1,7 +1,8 @@
 """The monitor as a service: probes on their intervals, rules, the alert manager and its sinks.
 
 `Monitor(state_dir, config)` runs in the desktop app and in `molt-desktop gateway`:
-- the local gateway (`/readyz` + `health`) every `failover.probeIntervalSeconds`;
+- the local gateway every `failover.probeIntervalSeconds`: `/readyz`, and in the desktop app the
+  endpoint pool's own `health` probe of it (latency); a headless gateway does not connect to itself;
 - remote gateways: from the endpoint pool's own probes when there is a pool (the desktop app),
   else probed here on the same interval (a server's gateway watching the others);
 - system (CPU, memory, disk), provider error rates and today's spend every
