@@ -1,0 +1,256 @@
+"""SyncEngine over LocalFolderBackend: two state dirs as two devices sharing one backend folder."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from molt_desktop.sync.backend import SyncBackendError
+from molt_desktop.sync.engine import SyncEngine, SyncLocked, SyncNeedsConfirmation
+from molt_desktop.sync.local import LocalFolderBackend
+from molt_desktop.sync.manifest import Manifest
+
+SESS = "agents/main/sessions"
+A_ID, B_ID = "aaaaaaaa11112222", "bbbbbbbb33334444"
+A_DIR, B_DIR = "alpha-aaaaaaaa", "beta-bbbbbbbb"
+MANIFEST = "manifest.json"
+
+
+def _line(i: int, size: int = 200) -> bytes:
+    return json.dumps({"type": "message", "id": f"{i:08x}", "text": "x" * size}).encode() + b"\n"
+
+
+def _session(state: Path, name: str, data: bytes) -> Path:
+    path = state / SESS / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+class Flaky(LocalFolderBackend):
+    """Fails write_new once for a path containing `fail_on`; can pause writes on an event."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.fail_on: str | None = None
+        self.gate: asyncio.Event | None = None
+        self.entered = asyncio.Event()
+
+    async def write_new(self, path: str, data: bytes) -> None:
+        if self.fail_on and self.fail_on in path:
+            self.fail_on = None
+            raise SyncBackendError(f"connection lost writing {path}")
+        if self.gate is not None and ".tmp-" in path and MANIFEST not in path:  # a data upload
+            self.entered.set()
+            await self.gate.wait()
+        await super().write_new(path, data)
+
+
+Env = tuple[Path, Path, Path, Flaky]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Env:
+    root, a, b = tmp_path / "share", tmp_path / "a", tmp_path / "b"
+    for p in (root, a, b):
+        p.mkdir()
+    return root, a, b, Flaky(root)
+
+
+def _engines(env: Env) -> tuple[SyncEngine, SyncEngine]:
+    _root, a, b, backend = env
+    return SyncEngine(a, backend, "alpha", A_ID), SyncEngine(b, backend, "beta", B_ID)
+
+
+def _remote_manifest(root: Path, folder: str = A_DIR) -> Manifest:
+    return Manifest.load(root / folder / MANIFEST)
+
+
+async def test_first_push_of_many_sessions_and_pull_by_the_other_device(env: Env) -> None:
+    root, a, b, _backend = env
+    ea, eb = _engines(env)
+    for i in range(60):
+        _session(a, f"s{i:03d}.jsonl", b"".join(_line(j) for j in range(i % 7 + 1)))
+    _session(a, "sessions.json", b'{"agent:main:main":{"sessionId":"s000"}}')
+    report = await ea.push()
+    assert report.files_sent == 61 and not report.errors
+    data_bytes = sum(p.stat().st_size for p in (a / SESS).iterdir())
+    assert report.bytes_sent > data_bytes
+    manifest = _remote_manifest(root)
+    assert len(manifest.files) == 61 and manifest.device == {"name": "alpha", "id": A_ID}
+    for rel in manifest.files:
+        assert (root / A_DIR / rel).read_bytes() == (a / rel).read_bytes()
+    assert not (root / A_DIR / ".lock").exists()
+    assert not [p for p in (root / A_DIR / SESS).iterdir() if ".tmp-" in p.name]
+    # A second push of nothing new sends only the lock and the manifest.
+    again = await ea.push()
+    assert again.files_sent == 0
+    pulled = await eb.sync_now()
+    assert pulled.files_received == 61 and not pulled.errors
+    for rel in manifest.files:
+        copy = b / "synced" / A_DIR / rel
+        assert copy.read_bytes() == (a / rel).read_bytes()
+        if os.name == "posix":
+            assert copy.stat().st_mode & 0o222 == 0
+    assert (await eb.pull()).files_received == 0
+    # Each device writes only its own folder.
+    assert sorted(p.name for p in root.iterdir()) == [A_DIR, B_DIR]
+
+
+async def test_append_is_shipped_as_a_delta(env: Env) -> None:
+    root, a, b, _backend = env
+    ea, eb = _engines(env)
+    body = b"".join(_line(i, 1000) for i in range(5 * 1024))
+    assert len(body) > 5_000_000
+    path = _session(a, "big.jsonl", body)
+    _session(a, "sessions.json", b"{}")
+    await ea.push()
+    await eb.pull()
+    with open(path, "ab") as fh:
+        fh.write(_line(99999, 400))
+    report = await ea.push()
+    assert report.files_sent == 1 and report.bytes_sent < 20_000, report
+    assert (root / A_DIR / SESS / "big.jsonl").read_bytes() == path.read_bytes()
+    pulled = await eb.pull()
+    assert pulled.files_received == 1 and pulled.bytes_received < 20_000, pulled
+    assert (b / "synced" / A_DIR / SESS / "big.jsonl").read_bytes() == path.read_bytes()
+
+
+async def test_rewritten_transcript_is_replaced_by_temp_and_rename(env: Env) -> None:
+    root, a, _b, _backend = env
+    ea, _eb = _engines(env)
+    path = _session(a, "s.jsonl", _line(1) + _line(2))
+    await ea.push()
+    remote = root / A_DIR / SESS / "s.jsonl"
+    inode = remote.stat().st_ino
+    path.write_bytes(_line(3) + _line(4) + _line(5))  # compaction/reset: not a prefix of the old one
+    report = await ea.push()
+    assert report.files_sent == 1
+    assert remote.read_bytes() == path.read_bytes()
+    if os.name == "posix":
+        assert remote.stat().st_ino != inode  # a new file renamed over, not written in place
+    assert _remote_manifest(root).files[f"{SESS}/s.jsonl"].size == path.stat().st_size
+    assert not [p for p in remote.parent.iterdir() if ".tmp-" in p.name]
+
+
+async def test_deleted_session_is_archived_and_still_readable_elsewhere(env: Env) -> None:
+    root, a, b, _backend = env
+    ea, eb = _engines(env)
+    keep = [_session(a, f"k{i}.jsonl", _line(i)) for i in range(3)]
+    gone = _session(a, "gone.jsonl", _line(7) + _line(8))
+    content = gone.read_bytes()
+    await ea.push()
+    await eb.pull()
+    # Deleted the way the session store does it: renamed to `.deleted.<time>`.
+    archived_name = "gone.jsonl.deleted.2026-01-01T00-00-00.000Z"
+    gone.rename(gone.with_name(archived_name))
+    report = await ea.push()
+    assert report.bytes_sent < 2_000  # a rename, not a second upload
+    assert not (root / A_DIR / SESS / "gone.jsonl").exists()
+    assert (root / A_DIR / SESS / archived_name).read_bytes() == content
+    # Gone locally for good: the archive stays on the server.
+    (a / SESS / archived_name).unlink()
+    await ea.push()
+    assert (root / A_DIR / SESS / archived_name).read_bytes() == content
+    assert f"{SESS}/{archived_name}" in _remote_manifest(root).files
+    await eb.pull()
+    assert (b / "synced" / A_DIR / SESS / archived_name).read_bytes() == content
+    assert not (b / "synced" / A_DIR / SESS / "gone.jsonl").exists()
+    assert len(keep) == 3
+
+
+async def test_crash_before_the_manifest_keeps_the_old_one_and_the_next_run_completes(env: Env) -> None:
+    root, a, b, backend = env
+    ea, eb = _engines(env)
+    path = _session(a, "s.jsonl", _line(1))
+    _session(a, "t.jsonl", _line(2))
+    await ea.push()
+    before = (root / A_DIR / MANIFEST).read_bytes()
+    with open(path, "ab") as fh:
+        fh.write(_line(3))
+    _session(a, "new.jsonl", _line(4))
+    backend.fail_on = MANIFEST
+    with pytest.raises(SyncBackendError):
+        await ea.push()
+    assert (root / A_DIR / MANIFEST).read_bytes() == before
+    assert not (root / A_DIR / ".lock").exists()
+    assert not [p for p in (root / A_DIR).iterdir() if ".tmp-" in p.name]
+    # A reader trusts only the old manifest: the appended bytes and the new file are not seen.
+    await eb.pull()
+    assert (b / "synced" / A_DIR / SESS / "s.jsonl").read_bytes() == _line(1)
+    assert not (b / "synced" / A_DIR / SESS / "new.jsonl").exists()
+    report = await ea.push()
+    assert not report.errors
+    files = _remote_manifest(root).files
+    assert files[f"{SESS}/s.jsonl"].size == path.stat().st_size and f"{SESS}/new.jsonl" in files
+    assert (root / A_DIR / SESS / "s.jsonl").read_bytes() == path.read_bytes()
+    await eb.pull()
+    assert (b / "synced" / A_DIR / SESS / "s.jsonl").read_bytes() == path.read_bytes()
+
+
+async def test_lock_refuses_a_second_sync_of_the_same_device(env: Env) -> None:
+    root, a, _b, backend = env
+    ea, _eb = _engines(env)
+    other = SyncEngine(a, backend, "alpha", A_ID)
+    _session(a, "s.jsonl", _line(1))
+    backend.gate = asyncio.Event()
+    first = asyncio.create_task(ea.push())
+    await backend.entered.wait()  # the first push holds the lock, paused mid-upload
+    with pytest.raises(SyncLocked):
+        await other.push()
+    backend.gate.set()
+    assert (await first).files_sent == 1
+    backend.gate = None
+    assert not (root / A_DIR / ".lock").exists()
+    assert (await other.push()).files_sent == 0
+
+
+async def test_a_stale_lock_is_taken_over(env: Env) -> None:
+    root, a, _b, _backend = env
+    ea, _eb = _engines(env)
+    _session(a, "s.jsonl", _line(1))
+    (root / A_DIR).mkdir()
+    lock = root / A_DIR / ".lock"
+    lock.write_text(json.dumps({"pid": 1, "host": "elsewhere", "time": time.time() - 3600, "token": "x"}))
+    assert (await ea.push()).files_sent == 1
+    assert not lock.exists()
+
+
+async def test_mass_delete_needs_confirmation(env: Env) -> None:
+    root, a, _b, _backend = env
+    ea, _eb = _engines(env)
+    paths = [_session(a, f"s{i}.jsonl", _line(i)) for i in range(6)]
+    await ea.push()
+    before = (root / A_DIR / MANIFEST).read_bytes()
+    for p in paths[:4]:
+        p.unlink()
+    with pytest.raises(SyncNeedsConfirmation) as info:
+        await ea.push()
+    assert (info.value.archive_count, info.value.remote_count) == (4, 6)
+    assert (root / A_DIR / MANIFEST).read_bytes() == before
+    assert all((root / A_DIR / SESS / f"s{i}.jsonl").exists() for i in range(6))
+    assert not (root / A_DIR / ".lock").exists()
+    await ea.push(confirm_mass_delete=True)
+    files = _remote_manifest(root).files
+    assert sum(".deleted." in rel for rel in files) == 4
+    assert all((root / A_DIR / rel).exists() for rel in files)
+
+
+async def test_torn_local_index_is_rebuilt_and_push_still_right(env: Env) -> None:
+    root, a, _b, _backend = env
+    ea, _eb = _engines(env)
+    path = _session(a, "s.jsonl", _line(1))
+    await ea.push()
+    index = a / "sync" / "local-index.json"
+    index.write_bytes(index.read_bytes()[:7])
+    with open(path, "ab") as fh:
+        fh.write(_line(2))
+    report = await ea.push()
+    assert report.files_sent == 1 and not report.errors
+    assert json.loads(index.read_text())["files"]
+    assert (root / A_DIR / SESS / "s.jsonl").read_bytes() == path.read_bytes()
