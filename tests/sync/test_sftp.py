@@ -268,7 +268,12 @@ async def test_rename_without_posix_rename(
 
 
 async def test_a_server_that_never_answers(tmp_path: Path) -> None:
-    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # says nothing, not even a banner
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     b = SftpBackend("127.0.0.1", port, "me", "/", password="pw-secret", known_hosts=tmp_path / "kh",
                     connect_timeout=0.5)
@@ -276,6 +281,8 @@ async def test_a_server_that_never_answers(tmp_path: Path) -> None:
         with pytest.raises(SyncBackendError, match="no answer"):
             await b.connect()
     finally:
+        for writer in accepted:
+            writer.close()
         server.close()
         await server.wait_closed()
 
