@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
-import pytest
 
 SSHD = "/usr/sbin/sshd"
 START_DEADLINE = 20.0
@@ -141,7 +140,7 @@ class SshServer:
 @contextmanager
 def sshd_server(workdir: Path) -> Iterator[SshServer]:
     if not os.path.exists(SSHD) or shutil.which("ssh-keygen") is None:
-        pytest.skip("openssh-server is not installed (scripts/system-deps.sh)")
+        raise RuntimeError("openssh-server is not installed: run scripts/system-deps.sh (as root)")
     server = SshServer(workdir)
     server.start()
     try:

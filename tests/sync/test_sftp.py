@@ -288,7 +288,7 @@ async def test_a_server_that_never_answers(tmp_path: Path) -> None:
 
 
 async def test_engine_push_and_pull_over_sftp(sshd: SshServer, remote_root: Path, tmp_path: Path) -> None:
-    engine_mod = pytest.importorskip("molt_desktop.sync.engine")
+    from molt_desktop.sync import engine as engine_mod
     transcript = b"".join(b'{"type":"message","n":%d}\n' % i for i in range(2000))
     state_a, state_b = tmp_path / "dev-a", tmp_path / "dev-b"
     sessions = state_a / "agents" / "main" / "sessions"
