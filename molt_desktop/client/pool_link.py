@@ -178,6 +178,8 @@ class Link:
         while not self._stopping:
             try:
                 options = self.endpoint.options()
+                if options.url != self.health.url:  # edited in Settings: report the address now in use
+                    self._set(url=options.url)
                 options.connect_timeout = min(options.connect_timeout, self.settings.connect_timeout)
                 conn = GatewayConnection(options, on_event=lambda e, p: self._on_event(self, e, p))
                 started = time.monotonic()
@@ -272,7 +274,7 @@ class Link:
         failures = h.failures + 1
         state: HealthState = "down" if failures >= self.settings.fail_after else h.state
         before = h.state
-        self.health = replace(h, url=self._url() or h.url, state=state, connected=self.connection is not None,
+        self.health = replace(h, state=state, connected=self.connection is not None,
                               last_error=error, checked_at=time.time(), failures=failures, successes=0)
         if state != before:
             log.warning("gateway %s (%s) is down: %s", self.endpoint.id, self.endpoint.kind, error)
