@@ -23,7 +23,7 @@ from molt_desktop.ui.bridge import GatewayBridge, describe_error
 from molt_desktop.ui.dialogs import show_dialog
 from molt_desktop.ui.i18n import tr
 from molt_desktop.ui.resources import icon
-from molt_desktop.ui.settings_common import ERROR_COLOR, OK_COLOR, SecretField, describe_probe
+from molt_desktop.ui.settings_common import ERROR_COLOR, OK_COLOR, SecretField, describe_probe, keyring_refused
 from molt_desktop.ui.settings_store import (PRESETS, ConfigDraft, InvalidConfig, ProbeResult, StaleConfig,
                                            check_http_url, get_in, preset, probe_provider, unique_name)
 from molt_desktop.ui.style import themed_icon
@@ -205,8 +205,7 @@ class FirstRunDialog(QDialog):
             self._say(None, tr("Saving…"))
             await draft.save(self.bridge.call)
         except SecretStoreUnavailable as exc:
-            self._say(False, tr("Nothing was saved: the system keyring cannot store secrets, and secrets are never "
-                                "written into the config file.\n{detail}").format(detail=exc))
+            self._say(False, keyring_refused(exc))
             return False
         except StaleConfig:
             self._say(False, tr("The settings changed meanwhile. Press Save again."))

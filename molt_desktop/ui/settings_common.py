@@ -21,9 +21,10 @@ from typing import Any
 from pydantic import BaseModel
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QHBoxLayout, QLabel,
-                               QLineEdit, QScrollArea, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+                               QLineEdit, QListWidget, QListWidgetItem, QScrollArea, QSizePolicy, QSpinBox,
+                               QToolButton, QVBoxLayout, QWidget)
 
-from molt_desktop.config.secrets import get_secret, keyring_name
+from molt_desktop.config.secrets import SecretStoreUnavailable, get_secret, keyring_name
 from molt_desktop.ui.bridge import GatewayBridge
 from molt_desktop.ui.i18n import tr
 from molt_desktop.config.schema import MoltConfig
@@ -362,3 +363,47 @@ def describe_probe(result: ProbeResult) -> tuple[bool, str]:
     }
     summary = summaries.get(result.kind, tr("The test request failed."))
     return False, f"{summary}\n{result.detail}" if result.detail else summary
+
+
+class EntryListMixin:
+    """For a page that edits a list of entries (providers, remote gateways): the list widget
+    beside the editor, kept in step with `entries`. The page gives `_list_item(entry)`,
+    `_show(entry | None)` (fill the editor) and `_store_current()` (editor back into its entry)."""
+
+    list: QListWidget
+    entries: list[Any]
+    current: Any
+    _showing: bool
+
+    def _list_item(self, entry: Any) -> QListWidgetItem:
+        raise NotImplementedError
+
+    def _show(self, entry: Any) -> None:
+        raise NotImplementedError
+
+    def _store_current(self) -> None:
+        raise NotImplementedError
+
+    def _refresh_list(self, select: Any) -> None:
+        self._showing = True  # rebuilding the list must not store or show anything
+        self.list.clear()
+        for entry in self.entries:
+            self.list.addItem(self._list_item(entry))
+        self._showing = False
+        self.current = None
+        if select is not None and select in self.entries:
+            self.list.setCurrentRow(self.entries.index(select))
+        else:
+            self._show(None)
+
+    def _select(self, row: int) -> None:
+        if not self._showing:
+            self._store_current()
+            self._show(self.entries[row] if 0 <= row < len(self.entries) else None)
+
+
+def keyring_refused(exc: SecretStoreUnavailable) -> str:
+    """Why a save with a secret in it did nothing."""
+    return tr("Nothing was saved: the system keyring cannot store secrets, and secrets are never "
+              "written into the config file.\n{detail}").format(detail=exc)
+

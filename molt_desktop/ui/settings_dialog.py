@@ -30,7 +30,7 @@ from molt_desktop.ui.actions import DesktopActions
 from molt_desktop.ui.bridge import GatewayBridge, describe_error
 from molt_desktop.ui.i18n import tr
 from molt_desktop.ui.resources import icon
-from molt_desktop.ui.settings_common import ERROR_COLOR, OK_COLOR, SettingsPage
+from molt_desktop.ui.settings_common import ERROR_COLOR, OK_COLOR, SettingsPage, keyring_refused
 from molt_desktop.ui.settings_gateway import GatewayPage
 from molt_desktop.ui.settings_remotes import RemotesPage
 from molt_desktop.ui.settings_general import GeneralPage
@@ -199,8 +199,7 @@ class SettingsDialog(QDialog):
         try:
             await draft.save(self.bridge.call)
         except SecretStoreUnavailable as exc:
-            self._say(False, tr("Nothing was saved: the system keyring cannot store secrets, and secrets are never "
-                                "written into the config file.\n{detail}").format(detail=exc))
+            self._say(False, keyring_refused(exc))
             return False
         except StaleConfig:
             await self.reload()

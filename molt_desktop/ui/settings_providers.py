@@ -28,8 +28,8 @@ from molt_desktop.config.schema import ModelsConfig, ProviderConfig
 from molt_desktop.config.secrets import get_secret, keyring_name
 from molt_desktop.ui.bridge import GatewayBridge
 from molt_desktop.ui.i18n import tr
-from molt_desktop.ui.settings_common import (ERROR_COLOR, OK_COLOR, SecretField, SettingsPage, api_label, describe_probe,
-                                            error_label, key_changed)
+from molt_desktop.ui.settings_common import (ERROR_COLOR, OK_COLOR, EntryListMixin, SecretField, SettingsPage,
+                                            api_label, describe_probe, error_label, key_changed)
 from molt_desktop.ui.settings_store import (PRESETS, PROVIDER_NAME, ConfigDraft, Issue, ProbeResult, check_http_url,
                                            describe, is_redacted, preset, probe_provider, unique_name)
 from molt_desktop.ui.style import themed_icon
@@ -57,7 +57,7 @@ class ProviderEntry:
                    str(raw.get("api") or "openai-completions"), models, (api_key, None, ""))
 
 
-class ProvidersPage(SettingsPage):
+class ProvidersPage(EntryListMixin, SettingsPage):
     page_id = "providers"
     icon_name = "chat"
 
@@ -357,25 +357,10 @@ class ProvidersPage(SettingsPage):
             models.append(model)
         entry.models = models
 
-    def _refresh_list(self, select: ProviderEntry | None) -> None:
-        self._showing = True
-        self.list.clear()
-        for entry in self.entries:
-            item = QListWidgetItem(themed_icon("error") if entry.errors else themed_icon("chat"), entry.name)
-            item.setToolTip(entry.base_url)
-            self.list.addItem(item)
-        self._showing = False
-        self.current = None
-        if select is not None and select in self.entries:
-            self.list.setCurrentRow(self.entries.index(select))
-        else:
-            self._show(None)
-
-    def _select(self, row: int) -> None:
-        if self._showing:
-            return
-        self._store_current()
-        self._show(self.entries[row] if 0 <= row < len(self.entries) else None)
+    def _list_item(self, entry: ProviderEntry) -> QListWidgetItem:
+        item = QListWidgetItem(themed_icon("error") if entry.errors else themed_icon("chat"), entry.name)
+        item.setToolTip(entry.base_url)
+        return item
 
     def _show(self, entry: ProviderEntry | None) -> None:
         self._showing = True

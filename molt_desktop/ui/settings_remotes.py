@@ -24,7 +24,7 @@ from molt_desktop.config.schema import MoltConfig, RemoteConfig
 from molt_desktop.config.secrets import get_secret, keyring_name
 from molt_desktop.ui.bridge import GatewayBridge
 from molt_desktop.ui.i18n import tr
-from molt_desktop.ui.settings_common import SecretField, SettingsPage, key_changed
+from molt_desktop.ui.settings_common import EntryListMixin, SecretField, SettingsPage, key_changed
 from molt_desktop.ui.settings_remote_test import RemoteTarget, RemoteTestPanel
 from molt_desktop.ui.settings_store import ConfigDraft, Issue, describe
 from molt_desktop.ui.style import themed_icon
@@ -49,7 +49,7 @@ class RemoteEntry:
 _REMOTE_ISSUE = re.compile(r"^remotes\[(\d+)\](?:\.(\w+))?")
 
 
-class RemotesPage(SettingsPage):
+class RemotesPage(EntryListMixin, SettingsPage):
     page_id = "remotes"
     icon_name = "tray-remote"
 
@@ -205,25 +205,9 @@ class RemotesPage(SettingsPage):
             entry.raw.pop("tlsFingerprint", None)
         entry.token = self.token_field.state()
 
-    def _refresh_list(self, select: RemoteEntry | None) -> None:
-        self._store_current()
-        self._showing = True
-        self.list.clear()
-        for entry in self.entries:
-            item = QListWidgetItem(themed_icon("error") if entry.errors else themed_icon("tray-remote"),
-                                   f"{entry.id}  —  {entry.raw.get('url') or ''}")
-            self.list.addItem(item)
-        self._showing = False
-        self.current = None
-        if select is not None and select in self.entries:
-            self.list.setCurrentRow(self.entries.index(select))
-        else:
-            self._show(None)
-
-    def _select(self, row: int) -> None:
-        if not self._showing:
-            self._store_current()
-            self._show(self.entries[row] if 0 <= row < len(self.entries) else None)
+    def _list_item(self, entry: RemoteEntry) -> QListWidgetItem:
+        return QListWidgetItem(themed_icon("error") if entry.errors else themed_icon("tray-remote"),
+                               f"{entry.id}  —  {entry.raw.get('url') or ''}")
 
     def test_target(self) -> RemoteTarget:
         """What the Test connects with: the editor's values as they are now (saved or not)."""
