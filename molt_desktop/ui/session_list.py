@@ -36,12 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from molt_desktop.ui.bridge import (
-    NEXT_RETRY,
-    NEXT_SETTINGS,
-    TERMINAL_CHAT_STATES,
-    describe_error,
-)
+from molt_desktop.ui.bridge import TERMINAL_CHAT_STATES
 from molt_desktop.ui.dialogs import show_dialog
 from molt_desktop.ui.i18n import tr
 from molt_desktop.ui.session_export import TitleCache, row_title
@@ -457,16 +452,7 @@ class SessionListWidget(QWidget):
         self.notice.show_message(text, error=error)
 
     def show_error(self, error: BaseException, retry: Any = None) -> None:
-        """A failed call as a readable message with its next step (Retry, Open Settings)."""
-        problem = describe_error(error)
-        if problem.next_step == NEXT_SETTINGS:
-            self.notice.show_message(problem.message, error=True, detail=problem.detail, action=tr("Open Settings"),
-                                     on_action=lambda: self.actions.openSettings.emit(""))
-        elif problem.next_step == NEXT_RETRY and retry is not None:
-            self.notice.show_message(problem.message, error=True, detail=problem.detail, action=tr("Retry"),
-                                     on_action=retry)
-        else:
-            self.notice.show_message(problem.message, error=True, detail=problem.detail)
+        self.notice.show_error(error, retry=retry, open_settings=lambda: self.actions.openSettings.emit(""))
 
     # --- Qt plumbing --------------------------------------------------------------------------
 

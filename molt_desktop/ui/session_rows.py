@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from molt_desktop.ui.bridge import NEXT_RETRY, NEXT_SETTINGS, describe_error
 from molt_desktop.ui.i18n import tr
 from molt_desktop.ui.style import themed_icon
 
@@ -138,6 +139,18 @@ class NoticeBar(QWidget):
         self.action.setText(action)
         self.action.setVisible(bool(action))
         self.show()
+
+    def show_error(self, error: Any, *, retry: Callable[[], Any] | None = None,
+                   open_settings: Callable[[], Any] | None = None) -> None:
+        """A failed call as a readable message with its next step (Retry, Open Settings)."""
+        problem = describe_error(error)
+        if problem.next_step == NEXT_SETTINGS and open_settings is not None:
+            self.show_message(problem.message, error=True, detail=problem.detail, action=tr("Open Settings"),
+                              on_action=open_settings)
+        elif problem.next_step == NEXT_RETRY and retry is not None:
+            self.show_message(problem.message, error=True, detail=problem.detail, action=tr("Retry"), on_action=retry)
+        else:
+            self.show_message(problem.message, error=True, detail=problem.detail)
 
     def text(self) -> str:
         return self.label.text() if not self.isHidden() else ""
