@@ -176,3 +176,11 @@ def build_context(messages: list[dict[str, Any]], model: ModelInfo, system: str 
         if used + estimate_tokens({"content": head}) <= budget:
             kept[0] = {"role": "user", "content": [*head, *kept[0]["content"]]}
     return kept
+
+
+def no_images_message(model: ModelInfo) -> str:
+    """Why a message with images cannot go to `model`, and what to do."""
+    return (
+        f"The model {model.ref} does not accept images (its input in models.providers.{model.provider}.models "
+        f"is {list(model.input)}). Remove the image, or choose a model whose input includes \"image\"."
+    )

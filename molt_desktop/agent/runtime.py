@@ -25,6 +25,7 @@ from typing import Any
 from molt_desktop.agent.context import (
     RunRequestError,
     build_context,
+    no_images_message,
     parse_attachments,
 )
 from molt_desktop.agent.events import Emit, RunEvents
@@ -317,7 +318,7 @@ class AgentRuntime:
         except (ProviderError, ValueError, OSError):
             return  # the run itself reports what is wrong
         if model is not None and not model.accepts_images:
-            raise RunRequestError(_no_images_message(model))
+            raise RunRequestError(no_images_message(model))
 
     def _abort_run(self, run: Run, reason: str) -> bool:
         if run.abort_reason is not None or run.finishing or run.task is None or run.task.done():
@@ -428,7 +429,7 @@ class AgentRuntime:
             later = candidates[position + 1][1] if position + 1 < len(candidates) else None
             if run.images and not model.accepts_images:
                 if position == 0:
-                    raise ProviderError("bad_request", _no_images_message(model), provider=model.provider,
+                    raise ProviderError("bad_request", no_images_message(model), provider=model.provider,
                                         model=model.id)
                 continue  # this fallback cannot read the images
             try:
@@ -493,9 +494,3 @@ class AgentRuntime:
                                 provider=model.provider, model=model.id)
         return await self._recorder.answered(run, events, model, usage, stop, coalescer.text)
 
-
-def _no_images_message(model: ModelInfo) -> str:
-    return (
-        f"The model {model.ref} does not accept images (its input in models.providers.{model.provider}.models "
-        f"is {list(model.input)}). Remove the image, or choose a model whose input includes \"image\"."
-    )
