@@ -72,19 +72,29 @@ class FailoverConfig(MoltModel):
 
 class SyncConfig(MoltModel):
     enabled: bool = Field(default=False, description=N_("Copy session files to and from the server."))
-    backend: Literal["sftp", "smb"] = Field(
-        default="sftp", description=N_("How to reach the server: SSH (SFTP) or SMB.")
+    backend: Literal["sftp", "smb", "folder"] = Field(
+        default="sftp",
+        description=N_("How to reach the server: SSH (SFTP), SMB, or a folder already mounted on this computer "
+                       "(a network share; `path` is then that folder)."),
     )
     host: str | None = Field(default=None, description=N_("Server host name or address."))
     port: int | None = Field(
         default=None, ge=1, le=65535, description=N_("Server port (default: 22 for SFTP, 445 for SMB).")
     )
+    share: str | None = Field(default=None, description=N_("SMB share name on the server, e.g. \"backup\"."))
     username: str | None = Field(default=None, description=N_("User name on the server."))
     keyFile: str | None = Field(default=None, description=N_("SSH private key file for SFTP, e.g. ~/.ssh/id_ed25519."))
     password: str | None = Field(
         default=None, description=N_("Password for SMB or SFTP (`keyring:sync.password` recommended).")
     )
-    path: str | None = Field(default=None, description=N_("Folder on the server that holds the synced state."))
+    path: str | None = Field(
+        default=None,
+        description=N_("Folder on the server that holds the synced state (for SMB: the folder inside the share)."),
+    )
+    deviceName: str | None = Field(
+        default=None,
+        description=N_("This computer's name in the synced folders (default: its host name)."),
+    )
     intervalSeconds: int = Field(default=600, ge=10, description=N_("Seconds between full sync passes."))
     watch: bool = Field(default=True, description=N_("Also sync soon after a session file changes."))
 
