@@ -1,6 +1,6 @@
 """The composition root: builds the services and starts them in one written-down order.
 
-Order: config -> store -> agent -> gateway -> endpoint pool -> monitor (later: sync), then the UI,
+Order: config -> store -> agent -> gateway -> endpoint pool -> monitor -> sync, then the UI,
 each with `start()`/`stop()`, stopped in reverse. `molt-desktop gateway` runs these services
 without the pool and the UI; the desktop app (ui/qt_app.py) adds the Qt layer on top and talks
 to the gateway only through the pool.
@@ -40,6 +40,7 @@ from molt_desktop.i18n import _
 from molt_desktop.logs import get_logger
 from molt_desktop.monitor.service import Monitor
 from molt_desktop.sessions.store import SessionStore
+from molt_desktop.sync.service import SyncService
 
 log = get_logger("app")
 
@@ -111,6 +112,7 @@ class Services:
         self.with_client = with_client
         self.pool: EndpointPool | None = None
         self.monitor: Monitor | None = None
+        self.sync: SyncService | None = None
         self.config = ConfigManager(paths.config_path(state_dir))
         self.store: SessionStore | None = None
         self.runtime: AgentRuntime | None = None
@@ -194,6 +196,11 @@ class Services:
         self.monitor = Monitor(self.state_dir, self.config, pool=self.pool, gateway_state=self.gateway.state,
                                local_probe=self._local_probe, desktop=self.with_client)
         await self.monitor.start()
+        log.info("starting: sync")
+        self.sync = SyncService(self.state_dir, self.config)
+        sync = self.sync
+        self.monitor.set_sync_source(lambda: sync.status)
+        await self.sync.start()
         for problem in self.runtime.readiness_problems():
             log.warning(_("Chats cannot get replies yet: {problem}. Add a provider under models.providers and "
                           "set agents.defaults.model.primary in {path}.").format(problem=problem,
@@ -254,7 +261,10 @@ class Services:
             self.gateway.publish("health", health_summary(state, with_config=True))
 
     async def stop(self) -> None:
-        """Reverse order: gateway (shutdown event, close 1012), runtime, store, config."""
+        """Reverse order: sync, monitor, pool, gateway (shutdown event, close 1012), runtime, store, config."""
+        if self.sync is not None:
+            log.info("stopping: sync")
+            await self.sync.stop()
         if self.monitor is not None:
             log.info("stopping: monitor")
             await self.monitor.stop()

@@ -84,6 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     alerts_list.add_argument("--json", action="store_true", help=_("print JSON"))
     alerts_list.add_argument("--limit", type=int, default=50, help=_("at most this many history entries (default 50)"))
 
+    sync = sub.add_parser("sync", help=_("sync sessions with the server now, or show the sync status"))
+    sync_sub = sync.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
+    sync_now = sync_sub.add_parser("now", help=_("one push and one pull now; prints files and bytes sent and received"))
+    sync_now.add_argument("--json", action="store_true", help=_("print the report as JSON"))
+    sync_now.add_argument("--yes", action="store_true",
+                          help=_("go on even if more than half of the files on the server would be archived"))
+    sync_status = sync_sub.add_parser("status", help=_("the last good sync, its age and the last error"))
+    sync_status.add_argument("--json", action="store_true", help=_("print JSON"))
+    sync_test = sync_sub.add_parser("test", help=_("connect with the sync settings and list the remote folder"))
+    sync_test.add_argument("--json", action="store_true", help=_("print JSON"))
+
     doc = sub.add_parser("doctor", help=_("check the setup and say how to fix what is wrong"))
     doc.add_argument("--json", action="store_true", help=_("print the findings as JSON"))
     return parser
@@ -126,6 +137,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.alerts_command == "test":
                 return run_alerts_test(state, args.channel, as_json=args.json)
             return run_alerts_list(state, limit=args.limit, as_json=args.json)
+        if command == "sync":
+            from molt_desktop.sync import cli_sync
+
+            if args.sync_command == "now":
+                return cli_sync.run_sync_now(state, as_json=args.json, yes=args.yes)
+            if args.sync_command == "status":
+                return cli_sync.run_sync_status(state, as_json=args.json)
+            return cli_sync.run_sync_test(state, as_json=args.json)
         if command == "doctor":
             from molt_desktop.doctor import run_doctor
 

@@ -8,7 +8,8 @@
 - system (CPU, memory, disk), provider error rates and today's spend every
   `alerts.thresholds.checkIntervalSeconds`; an active one-token provider check at most every
   10 minutes for a provider that had no run lately;
-- gateway switches of the pool, as the `failover` alert.
+- gateway switches of the pool, as the `failover` alert;
+- sync (`set_sync_source`): the age of the last good sync every check interval while sync is on.
 The alert manager re-checks "for" durations every second. Sinks and rules follow config edits.
 Desktop notifications only where there is a desktop (`desktop=True`); a server mails and posts.
 
@@ -86,6 +87,8 @@ class Monitor:
         self._active_checked: dict[str, float] = {}
         self._started_at = time.time()  # no provider request in the first 10 minutes: a start costs nothing
         self._closing: set[asyncio.Future[Any]] = set()
+        self._sync_source: Callable[[], Any] | None = None
+        self._sync_since: float | None = None  # when sync was first seen on (the age counts from there at most)
 
     def _sinks(self, cfg: Any) -> list[Sink]:
         return build_sinks(cfg, desktop=self.desktop, desktop_fallback=self.desktop_fallback,
@@ -98,6 +101,10 @@ class Monitor:
         self.desktop_fallback = fallback
         self.desktop_on_click = on_click
         self._replace_sinks(self._sinks(self.config.current.config))
+
+    def set_sync_source(self, source: Callable[[], Any] | None) -> None:
+        """Where the sync status comes from (a SyncStatus: enabled, state, last_good_at, last_error, interval)."""
+        self._sync_source = source
 
     def _replace_sinks(self, sinks: list[Sink]) -> None:
         old = list(self.manager.sinks)
@@ -197,6 +204,24 @@ class Monitor:
             self.observe(observation)
         for observation in self.stats.spend_observations(self._budgets()):
             self.observe(observation)
+        sync = self._sync_observation()
+        if sync is not None:
+            self.observe(sync)
+
+    def _sync_observation(self) -> Observation | None:
+        status = self._sync_source() if self._sync_source is not None else None
+        if status is None or not status.enabled:
+            self._sync_since = None
+            return None
+        now = time.time()
+        if self._sync_since is None:
+            self._sync_since = now
+        # Sync just turned on (or the app just started) after a long pause is not stale yet: it
+        # gets its intervals to succeed before the age counts from the last good sync.
+        since = max(status.last_good_at or 0.0, self._sync_since)
+        ok = status.state not in ("waiting", "error") and not status.last_error
+        return Observation("sync", "sync", ok=ok, value=round(max(0.0, now - since), 1),
+                           detail=status.last_error or "", at=now, data={"interval": float(status.interval)})
 
     def _budgets(self) -> dict[str, float]:
         providers = self.config.current.config.models.providers
