@@ -1,16 +1,17 @@
 """SyncEngine: push this device's sessions to its own folder on a backend, pull the other devices'.
 
 Layout on the backend: `<deviceName>-<deviceId8>/agents/<agentId>/sessions/...` (the state dir's
-layout), `<device>/manifest.json` (the commit point, written last by temp + rename) and
-`<device>/.lock` while a push runs. Pulled copies land in `<state>/synced/<device>/...`, each
-written atomically, with the manifest they match beside them. The engine neither connects nor
-closes the backend, and knows nothing of triggers (watcher, timer, "Sync now") or retries.
+layout), the folder's index (`manifest.json`, the commit point written last by temp + rename, with
+the `index-*.json` base and `journal-*.jsonl` it names: index.py) and `<device>/.lock` while a push
+runs. Pulled copies land in `<state>/synced/<device>/...` (pull.py). What lives here: the public
+API (SyncEngine, SyncReport, the errors), the order of a push, the lock and the byte counting. The
+engine neither connects nor closes the backend, and knows nothing of triggers (watcher, timer,
+"Sync now") or retries.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import secrets
@@ -18,25 +19,26 @@ import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from molt_desktop.clock import now_iso
-from molt_desktop.fileio import atomic_write
 from molt_desktop.i18n import _
 from molt_desktop.logs import get_logger
 from molt_desktop.sync.backend import Backend, RemoteFile, SyncBackendError
+from molt_desktop.sync.index import Index, IndexCache, empty_index, load_index
 from molt_desktop.sync.manifest import (
-    CHUNK,
     MANIFEST_NAME,
     Action,
     FileEntry,
-    Manifest,
     ManifestError,
     append_candidates,
     device_folder,
+    is_archived,
     plan_push,
     scan_local,
 )
+from molt_desktop.sync.pull import pull_device
+from molt_desktop.sync.push import Inflight, Pusher, part_name
 
 log = get_logger("sync")
 
@@ -105,6 +107,12 @@ class _Counting:
         self.b = backend
         self.report = report
 
+    async def connect(self) -> None:
+        await self.b.connect()
+
+    async def close(self) -> None:
+        await self.b.close()
+
     async def listdir(self, path: str) -> list[RemoteFile]:
         return await self.b.listdir(path)
 
@@ -140,17 +148,9 @@ class _Counting:
         return made
 
 
-def _tmp_name(path: str) -> str:
-    return f"{path}.tmp-{secrets.token_hex(4)}"
-
-
-def _read_chunk(path: Path, offset: int, length: int) -> bytes:
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        return fh.read(length)
-
-
 class SyncEngine:
+    """Push and pull for one device; `on_progress(phase, done, total)` follows the files of a run."""
+
     def __init__(
         self,
         state_dir: Path,
@@ -158,6 +158,7 @@ class SyncEngine:
         device_name: str,
         device_id: str,
         lock_stale_seconds: float = LOCK_STALE_SECONDS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.backend = backend
@@ -165,46 +166,98 @@ class SyncEngine:
         self.device_id = device_id
         self.folder = device_folder(device_name, device_id)
         self.lock_stale_seconds = lock_stale_seconds
+        self.clock = clock
+        self.on_progress: Callable[[str, int, int], None] | None = None
+
+    @property
+    def device(self) -> dict[str, str]:
+        return {"name": self.device_name, "id": self.device_id}
+
+    def _progress(self, phase: str, done: int, total: int) -> None:
+        if self.on_progress is not None:
+            try:
+                self.on_progress(phase, done, total)
+            except Exception:  # a listener's bug must not fail the sync
+                log.exception("sync progress listener failed")
 
     # ---- push ---------------------------------------------------------------------------------
 
     async def push(self, confirm_mass_delete: bool = False) -> SyncReport:
-        """Ship local changes; raises SyncLocked, SyncNeedsConfirmation or SyncBackendError."""
+        """Ship local changes; raises SyncLocked, SyncNeedsConfirmation or SyncBackendError.
+
+        With no local change since the last commit (and that commit still on the server) it reads
+        only the small head and writes nothing, not even the lock.
+        """
         report = SyncReport()
         b = _Counting(self.backend, report)
+        scan = await asyncio.to_thread(scan_local, self.state_dir)
+        cache = IndexCache(self.state_dir, self.folder)
+        cached = await asyncio.to_thread(cache.load)
+        inflight = await asyncio.to_thread(Inflight.load, self.state_dir, self.folder)
+        if cached is not None and not inflight.pending and _unchanged(self.state_dir, scan.files, cached):
+            path = f"{self.folder}/{MANIFEST_NAME}"
+            st = await b.stat(path)
+            if st is not None and st.size == len(cached.head_bytes) and await b.read(path) == cached.head_bytes:
+                log.info("push: nothing changed")
+                return report
         await b.makedirs(self.folder)
-        token = await self._acquire(b)
+        lock = await self._acquire(b)
         try:
-            await self._push_locked(b, report, confirm_mass_delete)
+            await self._push_locked(b, report, confirm_mass_delete, scan.files, cache, inflight, lock)
         finally:
-            await self._release(b, token)
+            await asyncio.shield(self._release(b, lock))
         log.info(
             "push: %d files, %d bytes sent, %d errors", report.files_sent, report.bytes_sent, len(report.errors)
         )
         return report
 
-    async def _push_locked(self, b: _Counting, report: SyncReport, confirm: bool) -> None:
-        scan = await asyncio.to_thread(scan_local, self.state_dir)
-        manifest = await self._own_manifest(b)
+    async def _push_locked(
+        self,
+        b: _Counting,
+        report: SyncReport,
+        confirm: bool,
+        local: dict[str, FileEntry],
+        cache: IndexCache,
+        inflight: Inflight,
+        lock: _Lock,
+    ) -> None:
+        try:
+            index = await load_index(b, self.folder, cache, self.device)
+        except ManifestError as exc:
+            # Everything is uploaded again by replace; nothing on the server is lost.
+            log.warning("own index on the server is unreadable, uploading everything again: %s", exc)
+            index = empty_index(self.device)
+        manifest = index.manifest()
         remote_sizes: dict[str, int | None] = {}
-        for rel in append_candidates(scan.files, manifest):
+        for rel in append_candidates(local, manifest):
             st = await b.stat(self._remote(rel))
             remote_sizes[rel] = st.size if st is not None else None
         stamp = now_iso().replace(":", "-")
-        plan = await asyncio.to_thread(plan_push, self.state_dir, scan.files, manifest, remote_sizes, stamp)
+        plan = await asyncio.to_thread(plan_push, self.state_dir, local, manifest, remote_sizes, stamp)
         archives = plan.of("archive")
         if archives and len(archives) * 2 > plan.live_remote and not confirm:
             raise SyncNeedsConfirmation(len(archives), plan.live_remote)
-        files = dict(manifest.files)  # a file that fails keeps what the remote really holds
+        work = [a for a in plan.actions if a.kind != "skip"]
+        pusher = Pusher(self.state_dir, self.folder, b, inflight, lambda: self._refresh(b, lock))
+        keep = {part_name(self._remote(a.rel), a.entry.sha256) for a in work if a.kind == "replace" and a.entry}
+        await pusher.cleanup(index, keep)
+        if not work:
+            if inflight.pending:
+                await asyncio.to_thread(inflight.clear)
+            if index.head_bytes:  # read from the server: the next push need not read it again
+                await asyncio.to_thread(_save_quietly, cache, index)
+            return
+        await pusher.begin(work)
+        changes: dict[str, FileEntry | None] = {}
         made: set[str] = set()
-        for action in plan.actions:
-            if action.kind == "skip":
-                continue
+        self._progress("push", 0, len(work))
+        for n, action in enumerate(work, 1):
+            await self._refresh(b, lock)
             if action.kind == "archive":
-                await b.rename(self._remote(action.rel), self._remote(action.dest))
-                assert action.entry is not None
-                files.pop(action.rel, None)
-                files[action.dest] = action.entry
+                await self._archive(b, action)
+                changes[action.rel] = None
+                changes[action.dest] = action.entry
+                self._progress("push", n, len(work))
                 continue
             parent = self._remote(action.rel).rsplit("/", 1)[0]
             if parent not in made:
@@ -212,98 +265,70 @@ class SyncEngine:
                 made.add(parent)
             try:
                 if action.kind == "append":
-                    files[action.rel] = await self._append(b, action)
+                    changes[action.rel] = await pusher.append(action)
                 else:
-                    files[action.rel] = await self._replace(b, action)
+                    changes[action.rel] = await pusher.replace(action)
                 report.files_sent += 1
             except OSError as exc:  # the local file changed under us; the next run picks it up
                 report.errors.append(_("{path}: could not be read: {error}").format(path=action.rel, error=exc))
-        await self._write_manifest(b, Manifest({"name": self.device_name, "id": self.device_id}, files))
+            self._progress("push", n, len(work))
+        if changes:
+            await pusher.commit(index, changes, self.device, cache)
+        if pusher.dirty:
+            await asyncio.to_thread(inflight.save)
+        else:
+            await asyncio.to_thread(inflight.clear)
 
-    async def _own_manifest(self, b: _Counting) -> Manifest:
-        path = f"{self.folder}/{MANIFEST_NAME}"
-        empty = Manifest({"name": self.device_name, "id": self.device_id})
-        if await b.stat(path) is None:
-            return empty
+    async def _archive(self, b: _Counting, action: Action) -> None:
         try:
-            return Manifest.loads(await b.read(path))
-        except ManifestError as exc:
-            # Everything is uploaded again by replace; nothing on the server is lost.
-            log.warning("own manifest on the server is unreadable, uploading everything again: %s", exc)
-            return empty
-
-    async def _append(self, b: _Counting, action: Action) -> FileEntry:
-        """Write the local bytes past `offset` in place; the hash goes on from the verified prefix."""
-        assert action.entry is not None and action.prefix is not None
-        local = self.state_dir / action.rel
-        h = action.prefix.copy()
-        pos = action.offset
-        while pos < action.entry.size:
-            chunk = await asyncio.to_thread(_read_chunk, local, pos, min(CHUNK, action.entry.size - pos))
-            if not chunk:
-                break
-            await b.write_at(self._remote(action.rel), pos, chunk)
-            h.update(chunk)
-            pos += len(chunk)
-        return FileEntry(pos, h.hexdigest(), action.entry.mtime)
-
-    async def _replace(self, b: _Counting, action: Action) -> FileEntry:
-        """Upload to a temporary name, then rename over the old file: readers never see half of it."""
-        assert action.entry is not None
-        local = self.state_dir / action.rel
-        remote = self._remote(action.rel)
-        tmp = _tmp_name(remote)
-        h = hashlib.sha256()
-        pos = 0
-        try:
-            while True:
-                want = min(CHUNK, action.entry.size - pos)
-                chunk = await asyncio.to_thread(_read_chunk, local, pos, want) if want > 0 else b""
-                if pos == 0:
-                    await b.write_new(tmp, chunk)
-                elif chunk:
-                    await b.write_at(tmp, pos, chunk)
-                h.update(chunk)
-                pos += len(chunk)
-                if not chunk or pos >= action.entry.size:
-                    break
-        except OSError:  # a local read failed (SyncBackendError is not an OSError)
-            await self._quiet_remove(b, tmp)
-            raise
-        await b.rename(tmp, remote)
-        return FileEntry(pos, h.hexdigest(), action.entry.mtime)
-
-    async def _write_manifest(self, b: _Counting, manifest: Manifest) -> None:
-        path = f"{self.folder}/{MANIFEST_NAME}"
-        tmp = _tmp_name(path)
-        try:
-            await b.write_new(tmp, manifest.dumps())
-            await b.rename(tmp, path)
+            await b.rename(self._remote(action.rel), self._remote(action.dest))
         except SyncBackendError:
-            await self._quiet_remove(b, tmp)
-            raise
+            # Renamed by a run that stopped before its commit: the archive is already in place.
+            assert action.entry is not None
+            src, dst = await b.stat(self._remote(action.rel)), await b.stat(self._remote(action.dest))
+            if src is not None or dst is None or dst.size != action.entry.size:
+                raise
 
     # ---- lock ---------------------------------------------------------------------------------
 
-    async def _acquire(self, b: _Counting) -> str:
+    def _lock_body(self, token: str) -> bytes:
+        body = {"pid": os.getpid(), "host": socket.gethostname(), "time": self.clock(), "token": token}
+        return json.dumps(body, separators=(",", ":")).encode("utf-8")
+
+    async def _acquire(self, b: _Counting) -> _Lock:
         path = f"{self.folder}/{LOCK_NAME}"
-        token = secrets.token_hex(8)
-        body = {"pid": os.getpid(), "host": socket.gethostname(), "time": time.time(), "token": token}
-        data = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        lock = _Lock(secrets.token_hex(8), self.clock())
+        data = self._lock_body(lock.token)
         if await b.create_exclusive(path, data):
-            return token
+            return lock
         holder = await self._read_lock(b, path)
         since = holder.get("time")
         if not isinstance(since, (int, float)):
             st = await b.stat(path)
             since = st.mtime if st is not None else 0.0
-        if time.time() - float(since) < self.lock_stale_seconds:
+        if self.clock() - float(since) < self.lock_stale_seconds:
             raise SyncLocked(holder)
         log.warning("taking over a stale sync lock of %s (pid %s)", holder.get("host"), holder.get("pid"))
         await b.remove(path)
         if await b.create_exclusive(path, data):
-            return token
+            return lock
         raise SyncLocked(await self._read_lock(b, path))
+
+    async def _refresh(self, b: _Counting, lock: _Lock) -> None:
+        """Renew the lock's time when a third of the stale limit has passed, so a long push keeps it.
+
+        A lock that is no longer ours (taken over as stale) stops this push before its commit.
+        """
+        now = self.clock()
+        if now - lock.renewed < self.lock_stale_seconds / 3:
+            return
+        path = f"{self.folder}/{LOCK_NAME}"
+        holder = await self._read_lock(b, path)
+        if holder.get("token") != lock.token:
+            lock.lost = True
+            raise SyncLocked(holder)
+        await b.write_new(path, self._lock_body(lock.token))
+        lock.renewed = now
 
     async def _read_lock(self, b: _Counting, path: str) -> dict[str, Any]:
         try:
@@ -312,19 +337,15 @@ class SyncEngine:
             return {}
         return raw if isinstance(raw, dict) else {}
 
-    async def _release(self, b: _Counting, token: str) -> None:
+    async def _release(self, b: _Counting, lock: _Lock) -> None:
+        if lock.lost:
+            return
         path = f"{self.folder}/{LOCK_NAME}"
         try:
-            if (await self._read_lock(b, path)).get("token") == token:
+            if (await self._read_lock(b, path)).get("token") == lock.token:
                 await b.remove(path)
         except SyncBackendError as exc:  # it goes stale and is taken over later
             log.warning("could not release the sync lock: %s", exc)
-
-    async def _quiet_remove(self, b: _Counting, path: str) -> None:
-        try:
-            await b.remove(path)
-        except SyncBackendError:
-            pass
 
     def _remote(self, rel: str) -> str:
         return f"{self.folder}/{rel}"
@@ -332,16 +353,35 @@ class SyncEngine:
     # ---- pull ---------------------------------------------------------------------------------
 
     async def pull(self) -> SyncReport:
-        """Bring every other device's files, as its manifest lists them, into `<state>/synced/`."""
+        """Bring every other device's files, as its committed index lists them, into `<state>/synced/`."""
         report = SyncReport()
         b = _Counting(self.backend, report)
+        found: list[tuple[str, Index, IndexCache]] = []
         for entry in await b.listdir(""):
             if not entry.is_dir or entry.name == self.folder or entry.name.startswith(".") or "/" in entry.name:
                 continue
+            cache = IndexCache(self.state_dir, entry.name)
             try:
-                await self._pull_device(b, entry.name, report)
+                index = await load_index(b, entry.name, cache, {})
             except ManifestError as exc:
                 report.errors.append(_("{device}: unreadable manifest: {error}").format(device=entry.name, error=exc))
+                continue
+            if index.head_bytes:
+                found.append((entry.name, index, cache))
+        total = sum(len(index.files) for _f, index, _c in found)
+        done = 0
+
+        def step() -> None:
+            nonlocal done
+            done += 1
+            self._progress("pull", done, total)
+
+        self._progress("pull", 0, total)
+        for folder, index, cache in found:
+            result = await pull_device(b, self.state_dir / SYNCED_DIR / folder, folder, index, step)
+            report.files_received += result.files
+            report.errors.extend(result.errors)
+            await asyncio.to_thread(_save_quietly, cache, index)
         log.info(
             "pull: %d files, %d bytes received, %d errors",
             report.files_received,
@@ -350,114 +390,30 @@ class SyncEngine:
         )
         return report
 
-    async def _pull_device(self, b: _Counting, folder: str, report: SyncReport) -> None:
-        path = f"{folder}/{MANIFEST_NAME}"
-        if await b.stat(path) is None:
-            return
-        manifest = Manifest.loads(await b.read(path))
-        root = self.state_dir / SYNCED_DIR / folder
-        record_path = root / MANIFEST_NAME
-        try:
-            old = await asyncio.to_thread(Manifest.load, record_path)
-        except (OSError, ManifestError):
-            old = Manifest(manifest.device)
-        have: dict[str, FileEntry] = {}
-        by_sha = {e.sha256: rel for rel, e in old.files.items()}
-        for rel, entry in sorted(manifest.files.items()):
-            target = root / rel
-            try:
-                state = await asyncio.to_thread(_local_state, target, entry, old.files.get(rel))
-                if state == "same":
-                    have[rel] = entry
-                    continue
-                twin = by_sha.get(entry.sha256)
-                if twin is not None and await asyncio.to_thread(_copy_local, root / twin, target, entry):
-                    have[rel] = entry
-                    report.files_received += 1
-                    continue
-                if isinstance(state, int):  # the copy holds a prefix: fetch only the rest
-                    tail = await b.read(f"{folder}/{rel}", state, entry.size - state)
-                    if await asyncio.to_thread(_extend_local, target, state, tail, entry):
-                        have[rel] = entry
-                        report.files_received += 1
-                        continue
-                data = await self._download(b, f"{folder}/{rel}", entry.size)
-                if len(data) != entry.size or _sha(data) != entry.sha256:
-                    raise _Changed()
-                await asyncio.to_thread(atomic_write, target, data, READ_ONLY)
-                have[rel] = entry
-                report.files_received += 1
-            except _Changed:
-                # Replaced after its manifest was written; the next manifest describes it.
-                report.errors.append(_("{path}: changed on the server during the pull").format(path=f"{folder}/{rel}"))
-            except OSError as exc:  # local disk; backend errors (SyncBackendError) end the pull
-                report.errors.append(_("{path}: could not be written: {error}").format(path=str(target), error=exc))
-            if rel not in have and rel in old.files:
-                have[rel] = old.files[rel]
-        for rel in old.files.keys() - manifest.files.keys():
-            # Archived on the server under a new name (pulled above); this copy is a stale duplicate.
-            await asyncio.to_thread(_unlink, root / rel)
-        await asyncio.to_thread(Manifest(manifest.device, have).save, record_path)
-
-    async def _download(self, b: _Counting, path: str, size: int) -> bytes:
-        parts = []
-        pos = 0
-        while pos < size:
-            chunk = await b.read(path, pos, min(4 * CHUNK, size - pos))
-            if not chunk:
-                break
-            parts.append(chunk)
-            pos += len(chunk)
-        return b"".join(parts)
-
     async def sync_now(self, confirm_mass_delete: bool = False) -> SyncReport:
         """One push, then one pull."""
         pushed = await self.push(confirm_mass_delete)
         return pushed.merge(await self.pull())
 
 
-class _Changed(Exception):
-    pass
+@dataclass
+class _Lock:
+    token: str
+    renewed: float
+    lost: bool = False
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _unchanged(state_dir: Path, local: dict[str, FileEntry], index: Index) -> bool:
+    """True when a plan against this committed index would do nothing (no remote call needed)."""
+    for rel, entry in local.items():
+        old = index.files.get(rel)
+        if old is None or old.sha256 != entry.sha256 or old.size != entry.size:
+            return False
+    return all(rel in local or is_archived(rel) for rel in index.files)
 
 
-def _local_state(target: Path, entry: FileEntry, recorded: FileEntry | None) -> str | int:
-    """"same" when the copy already matches, the copy's size when it is shorter, else "full"."""
+def _save_quietly(cache: IndexCache, index: Index) -> None:
     try:
-        size = target.stat().st_size
-    except FileNotFoundError:
-        return "full"
-    if size == entry.size:
-        if recorded is not None and recorded.sha256 == entry.sha256:
-            return "same"
-        return "same" if _sha(target.read_bytes()) == entry.sha256 else "full"
-    return size if 0 < size < entry.size else "full"
-
-
-def _extend_local(target: Path, size: int, tail: bytes, entry: FileEntry) -> bool:
-    data = _read_chunk(target, 0, size) + tail
-    if len(data) != entry.size or _sha(data) != entry.sha256:
-        return False
-    atomic_write(target, data, READ_ONLY)
-    return True
-
-
-def _copy_local(source: Path, target: Path, entry: FileEntry) -> bool:
-    try:
-        data = source.read_bytes()
-    except OSError:
-        return False
-    if len(data) != entry.size or _sha(data) != entry.sha256:
-        return False
-    atomic_write(target, data, READ_ONLY)
-    return True
-
-
-def _unlink(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
+        cache.save(index)
+    except OSError as exc:  # only a copy: the next run reads the index from the server again
+        log.warning("could not keep a local copy of the sync index in %s: %s", cache.dir, exc)

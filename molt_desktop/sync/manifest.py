@@ -1,9 +1,11 @@
-"""The sync manifest, the local scan with its hash cache, and the push plan (append/replace/archive/skip).
+"""The file list of a device folder, the local scan with its hash cache, and the push plan.
 
-A device's `manifest.json` lists every file of its folder on the backend (relative path -> size,
-sha256, mtime) and is the commit point: readers trust only what it lists, and only `size` bytes.
-It is compact JSON, since it is rewritten on every push. Nothing here talks to a backend; the
-engine (engine.py) gathers remote sizes and carries the plan out.
+`Manifest` is a full file list (relative path -> size, sha256, mtime) in compact JSON: the content
+of a base index on the backend and the record of a pulled copy (`<state>/synced/<folder>/
+manifest.json`). Readers trust only what the committed index lists, and only `size` bytes. The
+remote `manifest.json` head, the journal and the local copies of them live in index.py. Nothing
+here talks to a backend; the engine (engine.py, push.py) gathers remote sizes and carries the plan
+out.
 """
 
 from __future__ import annotations
@@ -272,8 +274,9 @@ def plan_push(
 ) -> Plan:
     """Decide per file: append, replace, archive or skip. Blocking (hashes prefixes): use a thread.
 
-    append: the remote holds exactly what the manifest says (same size) and the local file's first
-    `size` bytes still hash to the manifest's sha256, so only the new bytes go. replace: anything
+    append: the remote holds at least what the manifest says (and no more than the local file) and
+    the local file's first `size` bytes still hash to the manifest's sha256, so only the new bytes
+    go. replace: anything
     else that changed. archive: listed remotely, gone locally; renamed, never removed (to the name of
     a new local file with the same content when there is one, e.g. a session deleted locally).
     Archives that vanish locally stay listed as they are.
@@ -285,7 +288,10 @@ def plan_push(
         if old is not None and old.sha256 == entry.sha256 and old.size == entry.size:
             actions.append(Action("skip", rel, entry=entry))
             continue
-        if old is not None and entry.size > old.size and remote_sizes.get(rel) == old.size:
+        remote_size = remote_sizes.get(rel)
+        # A remote longer than the index says holds bytes of an append that stopped before its
+        # commit; they are overwritten from the committed length.
+        if old is not None and remote_size is not None and old.size <= remote_size <= entry.size > old.size:
             try:
                 h = hasher(state_dir / rel, old.size)
             except OSError:

@@ -12,8 +12,10 @@ import pytest
 
 from molt_desktop.sync.backend import SyncBackendError
 from molt_desktop.sync.engine import SyncEngine, SyncLocked, SyncNeedsConfirmation
+from molt_desktop.sync.index import load_index
 from molt_desktop.sync.local import LocalFolderBackend
 from molt_desktop.sync.manifest import Manifest
+from molt_desktop.sync.push import is_temp_name
 
 SESS = "agents/main/sessions"
 A_ID, B_ID = "aaaaaaaa11112222", "bbbbbbbb33334444"
@@ -45,7 +47,7 @@ class Flaky(LocalFolderBackend):
         if self.fail_on and self.fail_on in path:
             self.fail_on = None
             raise SyncBackendError(f"connection lost writing {path}")
-        if self.gate is not None and ".tmp-" in path and MANIFEST not in path:  # a data upload
+        if self.gate is not None and ".part-" in path:  # a data upload
             self.entered.set()
             await self.gate.wait()
         await super().write_new(path, data)
@@ -67,8 +69,13 @@ def _engines(env: Env) -> tuple[SyncEngine, SyncEngine]:
     return SyncEngine(a, backend, "alpha", A_ID), SyncEngine(b, backend, "beta", B_ID)
 
 
-def _remote_manifest(root: Path, folder: str = A_DIR) -> Manifest:
-    return Manifest.load(root / folder / MANIFEST)
+async def _remote_manifest(root: Path, folder: str = A_DIR) -> Manifest:
+    """The committed file list, read the way another device reads it (no local copy)."""
+    return (await load_index(LocalFolderBackend(root), folder, None, {})).manifest()
+
+
+def _temps(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if is_temp_name(p.name)]
 
 
 async def test_first_push_of_many_sessions_and_pull_by_the_other_device(env: Env) -> None:
@@ -81,15 +88,15 @@ async def test_first_push_of_many_sessions_and_pull_by_the_other_device(env: Env
     assert report.files_sent == 61 and not report.errors
     data_bytes = sum(p.stat().st_size for p in (a / SESS).iterdir())
     assert report.bytes_sent > data_bytes
-    manifest = _remote_manifest(root)
+    manifest = await _remote_manifest(root)
     assert len(manifest.files) == 61 and manifest.device == {"name": "alpha", "id": A_ID}
     for rel in manifest.files:
         assert (root / A_DIR / rel).read_bytes() == (a / rel).read_bytes()
     assert not (root / A_DIR / ".lock").exists()
-    assert not [p for p in (root / A_DIR / SESS).iterdir() if ".tmp-" in p.name]
-    # A second push of nothing new sends only the lock and the manifest.
+    assert not _temps(root / A_DIR / SESS) and not _temps(root / A_DIR)
+    # A second push of nothing new writes nothing, not even the lock.
     again = await ea.push()
-    assert again.files_sent == 0
+    assert again.files_sent == 0 and again.bytes_sent == 0
     pulled = await eb.sync_now()
     assert pulled.files_received == 61 and not pulled.errors
     for rel in manifest.files:
@@ -134,8 +141,8 @@ async def test_rewritten_transcript_is_replaced_by_temp_and_rename(env: Env) -> 
     assert remote.read_bytes() == path.read_bytes()
     if os.name == "posix":
         assert remote.stat().st_ino != inode  # a new file renamed over, not written in place
-    assert _remote_manifest(root).files[f"{SESS}/s.jsonl"].size == path.stat().st_size
-    assert not [p for p in remote.parent.iterdir() if ".tmp-" in p.name]
+    assert (await _remote_manifest(root)).files[f"{SESS}/s.jsonl"].size == path.stat().st_size
+    assert not _temps(remote.parent)
 
 
 async def test_deleted_session_is_archived_and_still_readable_elsewhere(env: Env) -> None:
@@ -157,7 +164,7 @@ async def test_deleted_session_is_archived_and_still_readable_elsewhere(env: Env
     (a / SESS / archived_name).unlink()
     await ea.push()
     assert (root / A_DIR / SESS / archived_name).read_bytes() == content
-    assert f"{SESS}/{archived_name}" in _remote_manifest(root).files
+    assert f"{SESS}/{archived_name}" in (await _remote_manifest(root)).files
     await eb.pull()
     assert (b / "synced" / A_DIR / SESS / archived_name).read_bytes() == content
     assert not (b / "synced" / A_DIR / SESS / "gone.jsonl").exists()
@@ -179,14 +186,14 @@ async def test_crash_before_the_manifest_keeps_the_old_one_and_the_next_run_comp
         await ea.push()
     assert (root / A_DIR / MANIFEST).read_bytes() == before
     assert not (root / A_DIR / ".lock").exists()
-    assert not [p for p in (root / A_DIR).iterdir() if ".tmp-" in p.name]
+    assert not _temps(root / A_DIR)
     # A reader trusts only the old manifest: the appended bytes and the new file are not seen.
     await eb.pull()
     assert (b / "synced" / A_DIR / SESS / "s.jsonl").read_bytes() == _line(1)
     assert not (b / "synced" / A_DIR / SESS / "new.jsonl").exists()
     report = await ea.push()
     assert not report.errors
-    files = _remote_manifest(root).files
+    files = (await _remote_manifest(root)).files
     assert files[f"{SESS}/s.jsonl"].size == path.stat().st_size and f"{SESS}/new.jsonl" in files
     assert (root / A_DIR / SESS / "s.jsonl").read_bytes() == path.read_bytes()
     await eb.pull()
@@ -236,7 +243,7 @@ async def test_mass_delete_needs_confirmation(env: Env) -> None:
     assert all((root / A_DIR / SESS / f"s{i}.jsonl").exists() for i in range(6))
     assert not (root / A_DIR / ".lock").exists()
     await ea.push(confirm_mass_delete=True)
-    files = _remote_manifest(root).files
+    files = (await _remote_manifest(root)).files
     assert sum(".deleted." in rel for rel in files) == 4
     assert all((root / A_DIR / rel).exists() for rel in files)
 

@@ -114,9 +114,12 @@ def test_plan_kinds(tmp_path: Path) -> None:
     (archive,) = plan.of("archive")
     assert archive.dest == f"{SESS}/gone.jsonl.deleted.T"
     assert plan.live_remote == 4
-    # A remote that does not hold what the manifest says is never appended to.
-    plan = plan_push(tmp_path, local, manifest, {f"{SESS}/grown.jsonl": 9}, "T")
-    assert {a.rel: a.kind for a in plan.actions}[f"{SESS}/grown.jsonl"] == "replace"
+    # A remote that does not hold what the manifest says is never appended to: missing, shorter,
+    # or longer than the local file. Longer than the manifest but within the local file: the bytes
+    # of a stopped append, overwritten from the committed length.
+    for size, kind in ((None, "replace"), (5, "replace"), (13, "replace"), (9, "append"), (12, "append")):
+        plan = plan_push(tmp_path, local, manifest, {f"{SESS}/grown.jsonl": size}, "T")
+        assert {a.rel: a.kind for a in plan.actions}[f"{SESS}/grown.jsonl"] == kind, size
 
 
 def test_plan_renames_a_locally_deleted_session_to_its_archive_name(tmp_path: Path) -> None:
