@@ -10,6 +10,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -475,6 +476,37 @@ async def test_smbd_killed_mid_push_leaves_no_partial_file_and_the_next_run_comp
     assert not report.errors
     assert (sessions / "big.jsonl").read_bytes() == big.read_bytes()
     assert (sessions / "small.jsonl").read_bytes() == small.read_bytes()
+    assert sorted(p.name for p in sessions.iterdir()) == ["big.jsonl", "small.jsonl"]  # no temp left over
     assert not lock.exists()
     assert not (await eb.pull()).errors
     assert (eb.state_dir / "synced" / A_DIR / SESS / "big.jsonl").read_bytes() == big.read_bytes()
+
+
+async def test_settings_with_a_keyring_password_reach_the_share(
+    smbd: SmbServer, tmp_path: Path, memory_keyring: Any
+) -> None:
+    from molt_desktop.config.schema_molt import SyncConfig
+    from molt_desktop.sync.settings import build_backend, test_settings
+
+    memory_keyring.set_password("molt-desktop", "sync.password", smbd.password)
+    state = tmp_path / "state"
+    (state / "agents").mkdir(parents=True)
+    cfg = SyncConfig(enabled=True, backend="smb", host=smbd.host, port=smbd.port, share=smbd.share_name,
+                     username=smbd.user, password="keyring:sync.password", path="/backups/molt/")
+    result = await test_settings(state, cfg)
+    assert result.ok and result.entries == [] and result.fingerprint is None, result.message
+
+    _session(state, "s.jsonl", _line(1))
+    backend = await build_backend(state, cfg)
+    try:
+        report = await SyncEngine(state, backend, "alpha", A_ID).push()
+    finally:
+        await backend.close()
+    assert not report.errors and report.files_sent == 1
+    assert (smbd.share_dir / "backups/molt" / A_DIR / SESS / "s.jsonl").read_bytes() == _line(1)
+    result = await test_settings(state, cfg)
+    assert result.ok and [e.name for e in result.entries] == [A_DIR], result.message
+
+    wrong = cfg.model_copy(update={"password": "not-the-password"})
+    result = await test_settings(state, wrong)
+    assert not result.ok and "logon failed" in result.message and "not-the-password" not in result.message
