@@ -7,7 +7,8 @@ last check, last error, live as probes report) and what `config.get` says about 
 Error texts are selectable so people can copy them into a report. Buttons ask the app to open
 Settings at the page that fixes each part. Notifications about failures link here. When the app
 runs the health monitor (an AlertsBridge on the bridge), the firing alerts, their recent history
-and the notification channels follow (health_alerts.py).
+and the notification channels follow (health_alerts.py); when it runs session sync (a SyncBridge),
+the Sync section (health_sync.py).
 
 Not here: the checks (health_monitor.py), the tray (tray.py).
 """
@@ -31,6 +32,7 @@ from molt_desktop.ui.i18n import tr
 from molt_desktop.ui.resources import icon
 from molt_desktop.ui.style import themed_icon
 from molt_desktop.ui.switch_words import remote_reason, status_reason
+from molt_desktop.ui.sync_bridge import SyncBridge
 
 log = get_logger("ui")
 
@@ -147,6 +149,13 @@ class HealthView(QWidget):
             content.addWidget(self.alerts_section)
             content.addWidget(self.channels_section)
             self.resize(600, 760)
+        self.sync_section: Any = None
+        sync = SyncBridge.of(bridge)
+        if sync is not None and sync.available:
+            from molt_desktop.ui.health_sync import SyncSection
+
+            self.sync_section = SyncSection(sync, actions)
+            content.addWidget(self.sync_section)
         content.addStretch(1)
         self.endpoint_table = _endpoint_table()
         remote_form = self.groups["remote"].layout()

@@ -130,6 +130,7 @@ class DesktopApp(QObject):
         self.bridge: GatewayBridge | None = None
         self.tray: Any = None
         self.alerts: Any = None  # AlertsBridge: the monitor's alerts for the tray, Health and Settings
+        self.sync: Any = None  # SyncBridge: the session sync for the tray, Health, Settings and the session list
         self.chat: Any = None
         self.settings: Any = None
         self.health: Any = None
@@ -205,6 +206,8 @@ class DesktopApp(QObject):
             self.tray.hide()
         if self.alerts is not None:
             self.alerts.close()
+        if self.sync is not None:
+            self.sync.close()
         if self.bridge is not None:
             await self.bridge.close()
         if self.services is not None:
@@ -229,6 +232,7 @@ class DesktopApp(QObject):
         a.openSettings.connect(self.open_settings)
         a.openHealth.connect(self.open_health)
         a.setLanguage.connect(self.set_language)
+        a.syncNow.connect(self.sync_now)
         a.quit.connect(self.request_quit)
         self.bridge.configChanged.connect(lambda _payload: self._config_changed())
         if self.instance is not None:
@@ -241,6 +245,11 @@ class DesktopApp(QObject):
             # Native notifications first; the tray's own message when the desktop has none.
             monitor.set_desktop_fallback(lambda t, b, s: self.tray is not None and bool(self.tray.notify(t, b, s)),
                                          on_click=self.actions.openHealth.emit)
+        from molt_desktop.ui.sync_bridge import SyncBridge
+
+        services = self.services
+        self.sync = SyncBridge(getattr(services, "sync", None), self.state, getattr(services, "store", None),
+                               self.bridge)
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = TrayIcon(self.bridge, self.actions, self)
             self.tray.show()
@@ -326,6 +335,18 @@ class DesktopApp(QObject):
             assert self.bridge is not None
             self.health = HealthView(self.bridge, self.actions)
         _raise(self.health)
+
+    def sync_now(self) -> None:
+        """Tray, Health: one sync now; the outcome as a tray message (the log without a tray)."""
+        if self.sync is None or self.bridge is None:
+            return
+        parent = self.settings or self.health or self.chat
+        self.bridge.spawn(self.sync.run_now(self._sync_said, parent))
+
+    def _sync_said(self, title: str, text: str, level: str) -> None:
+        severity = {"error": "critical", "warning": "warning"}.get(level, "info")
+        if self.tray is None or not self.tray.notify(title, text, severity):
+            log.info("sync: %s", text)
 
     def set_language(self, lang: str) -> None:
         """Switch now, and remember it in `ui.language` (through the gateway, like any setting)."""

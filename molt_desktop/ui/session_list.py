@@ -7,7 +7,7 @@ bridge: `sessions.list` (with `search`, `includeDerivedTitles`), `sessions.patch
 exports. Live updates come from `sessions.changed` and chat `final` events, coalesced.
 What does not: row painting and the notice bar (session_rows.py), file formats and titles
 (session_export.py), the file dialogs and the import / export flows (session_files.py), the
-conversation (chat_window.py).
+other devices' synced sessions under the list (session_synced.py), the conversation (chat_window.py).
 
 Titles: a label or displayName comes with every row; the first user message ("derived title")
 costs the gateway a transcript read, so it is asked for only for rows that have no title yet
@@ -42,7 +42,9 @@ from molt_desktop.ui.i18n import tr
 from molt_desktop.ui.session_export import TitleCache, row_title
 from molt_desktop.ui.session_files import SessionFiles
 from molt_desktop.ui.session_rows import KEY_ROLE, NoticeBar, RowDelegate
+from molt_desktop.ui.session_synced import SyncedSection
 from molt_desktop.ui.style import themed_icon
+from molt_desktop.ui.sync_bridge import SyncBridge
 
 SEARCH_DEBOUNCE_MS = 250
 LIVE_COALESCE_MS = 200
@@ -112,6 +114,10 @@ class SessionListWidget(QWidget):
         layout.addWidget(self.empty, 1)
         layout.addWidget(self.notice)
         self.empty.hide()
+        sync = SyncBridge.of(bridge)
+        self.synced = SyncedSection(sync, actions, self) if sync is not None else None  # other devices'
+        if self.synced is not None:
+            layout.addWidget(self.synced)
 
         self._search_timer = self._timer(SEARCH_DEBOUNCE_MS, self.refresh)
         self._live_timer = self._timer(LIVE_COALESCE_MS, self._apply_changes)

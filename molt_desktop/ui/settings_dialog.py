@@ -10,7 +10,7 @@ After a save it asks the app to switch the language (`actions.setLanguage`) and 
 at login (autostart.py).
 
 Pages: settings_providers.py, settings_models.py, settings_gateway.py, settings_remotes.py,
-settings_sync_alerts.py, settings_general.py; the draft and saving: settings_store.py.
+settings_sync.py, settings_sync_alerts.py, settings_general.py; the draft and saving: settings_store.py.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from molt_desktop.ui.settings_general import GeneralPage
 from molt_desktop.ui.settings_models import ModelsPage
 from molt_desktop.ui.settings_providers import ProvidersPage
 from molt_desktop.ui.settings_store import ConfigDraft, InvalidConfig, Issue, StaleConfig, page_for
-from molt_desktop.ui.settings_sync_alerts import AlertsPage, SyncPage
+from molt_desktop.ui.settings_sync import SyncPage
+from molt_desktop.ui.settings_sync_alerts import AlertsPage
 from molt_desktop.ui.style import themed_icon
 
 log = get_logger("ui")
@@ -62,7 +63,7 @@ class SettingsDialog(QDialog):
         gateway = GatewayPage(bridge)
         self.pages: dict[str, SettingsPage] = {
             "providers": providers, "models": ModelsPage(bridge, providers), "gateway": gateway,
-            "remotes": RemotesPage(bridge, state_dir=state_dir), "sync": SyncPage(bridge), "alerts": AlertsPage(bridge),
+            "remotes": RemotesPage(bridge, state_dir=state_dir), "sync": SyncPage(bridge, state_dir=state_dir), "alerts": AlertsPage(bridge),
             "general": GeneralPage(bridge),
         }
         gateway.tokenRegenerated.connect(lambda: self.bridge.spawn(self._refresh_base()))

@@ -1,17 +1,15 @@
-"""The Sync page (`sync`) and the Alerts page (`alerts`): plain forms over their config sections.
+"""The Alerts page (`alerts`): a form over the `alerts` config section.
 
-Both features are built by later work; these pages already save and validate their settings.
 Each alert channel has a Test button (settings_alert_test.py) that sends a test alert with the
-saved settings. Passwords and the webhook secret go to the keyring (`sync.password`, `alerts.smtp`,
-`alerts.webhook`); the config holds the `keyring:` reference.
+saved settings. The SMTP password and the webhook secret go to the keyring (`alerts.smtp`,
+`alerts.webhook`); the config holds the `keyring:` reference. The Sync page lives in
+settings_sync.py.
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-                               QLineEdit, QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit, QSpinBox, QWidget
 
-from molt_desktop.config.schema import SyncConfig
 from molt_desktop.ui.bridge import GatewayBridge
 from molt_desktop.ui.i18n import tr
 from molt_desktop.ui.settings_alert_test import ChannelTest
@@ -19,81 +17,6 @@ from molt_desktop.ui.settings_common import SecretField, SettingsPage, collect_s
 from molt_desktop.ui.settings_store import ConfigDraft, check_http_url, describe, section_model
 
 WEBHOOK_KINDS = ("dingtalk", "wecom", "feishu", "slack", "json")
-
-
-class SyncPage(SettingsPage):
-    page_id = "sync"
-    icon_name = "sync"
-
-    def __init__(self, bridge: GatewayBridge, parent: QWidget | None = None) -> None:
-        super().__init__(bridge, parent)
-        form = self.form()
-        self.enabled = QCheckBox()
-        self.enabled.setObjectName("syncEnabled")
-        self.bind(form, "sync.enabled", self.enabled, lambda: tr("Sync sessions"))
-        self.backend = QComboBox()
-        self.backend.addItem("SFTP (SSH)", "sftp")
-        self.backend.addItem("SMB", "smb")
-        self.bind(form, "sync.backend", self.backend, lambda: tr("Connection"))
-        self.host = QLineEdit()
-        self.host.setObjectName("syncHost")
-        self.bind(form, "sync.host", self.host, lambda: tr("Server"))
-        self.port = QSpinBox()
-        self.port.setRange(0, 65535)
-        self.port.setGroupSeparatorShown(False)
-        self.bind(form, "sync.port", self.port, lambda: tr("Port"))
-        self.username = QLineEdit()
-        self.bind(form, "sync.username", self.username, lambda: tr("User name"))
-        key_box = QWidget()
-        key_row = QHBoxLayout(key_box)
-        key_row.setContentsMargins(0, 0, 0, 0)
-        self.key_file = QLineEdit()
-        self.key_file.setPlaceholderText("~/.ssh/id_ed25519")
-        self.browse = QPushButton()
-        self.browse.clicked.connect(self._browse)
-        key_row.addWidget(self.key_file, 1)
-        key_row.addWidget(self.browse)
-        self.bound["sync.keyFile"] = self.key_file
-        self.add_row(form, "sync.keyFile", key_box, SyncConfig, "keyFile", lambda: tr("SSH key file"))
-        self.password = SecretField(bridge)
-        self.password.setObjectName("syncPassword")
-        self.add_row(form, "sync.password", self.password, SyncConfig, "password", lambda: tr("Password"))
-        self.path = QLineEdit()
-        self.path.setPlaceholderText("/opt/moltbot-backup")
-        self.bind(form, "sync.path", self.path, lambda: tr("Folder on the server"))
-        self.interval = QSpinBox()
-        self.interval.setRange(10, 7 * 24 * 3600)
-        self.interval.setSingleStep(60)
-        self.bind(form, "sync.intervalSeconds", self.interval, lambda: tr("Interval (seconds)"))
-        self.watch = QCheckBox()
-        self.bind(form, "sync.watch", self.watch, lambda: tr("Sync on change"))
-        self.layout_.addLayout(form)
-        self.layout_.addStretch(1)
-        self.retranslate()
-
-    def title(self) -> str:
-        return tr("Sync")
-
-    def load(self, draft: ConfigDraft) -> None:
-        self.load_bound(draft)
-        self.password.load(draft.raw("sync.password"))
-
-    def collect(self, draft: ConfigDraft) -> None:
-        self.collect_bound(draft)
-        collect_secret(draft, self.password, "sync.password", "sync.password")
-        if self.enabled.isChecked() and not self.host.text().strip():
-            draft.add_issue("sync.host", tr("Enter the server to sync with, or turn sync off."))
-
-    def _browse(self) -> None:
-        dialog = QFileDialog(self, tr("Choose the SSH private key"))
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-        dialog.fileSelected.connect(self.key_file.setText)
-        dialog.open()
-
-    def retranslate(self) -> None:
-        super().retranslate()
-        self.port.setSpecialValueText(tr("Default"))
-        self.browse.setText(tr("Browse…"))
 
 
 class AlertsPage(SettingsPage):

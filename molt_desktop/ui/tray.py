@@ -14,7 +14,8 @@ the tooltip then gives the alert's title. Each state has its icon (resources/ico
 change is logged (`tray state <state>: <reason>`) and emitted as `stateChanged(state, reason)`.
 A switch between gateways (bridge.switched) also shows a tray message, when there is a tray to
 show it in; so do desktop notifications when the platform's own service is missing (`notify`,
-the desktop sink's fallback), and clicking a message opens the health view. A left click asks for the chat window (actions.toggleChat); the menu asks for everything else
+the desktop sink's fallback), and clicking a message opens the health view. "Sync now" is enabled
+while session sync is on (sync_bridge.py); the app runs it and reports here (`notify`). A left click asks for the chat window (actions.toggleChat); the menu asks for everything else
 through `DesktopActions`. The app decides what a request does (qt_app.py).
 
 Not here: the health checks themselves (health_monitor.py), the windows.
@@ -38,6 +39,7 @@ from molt_desktop.ui.i18n import language_name, tr
 from molt_desktop.ui.resources import icon
 from molt_desktop.ui.style import themed_icon
 from molt_desktop.ui.switch_words import remote_reason, status_reason, switch_balloon
+from molt_desktop.ui.sync_bridge import SyncBridge, last_sync_line
 
 log = get_logger("ui")
 
@@ -110,6 +112,8 @@ class TrayIcon(QObject):
         bridge.configChanged.connect(lambda _p: self._load_language())
         self.monitor.changed.connect(self._update)
         self.set_alerts(AlertsBridge.of(bridge))
+        self.sync: Any = None
+        self.set_sync(SyncBridge.of(bridge))
         self.retranslate()
         self._update()
         if bridge.status.connected:
@@ -149,6 +153,19 @@ class TrayIcon(QObject):
     def set_sync_available(self, available: bool) -> None:
         self._sync_available = bool(available)
         self.act_sync.setEnabled(self._sync_available)
+
+    def set_sync(self, sync: SyncBridge | None) -> None:
+        """Follow the session sync (ui/sync_bridge.py): "Sync now" works while sync is on and idle."""
+        self.sync = sync
+        if sync is not None:
+            sync.statusChanged.connect(self._sync_changed)
+            sync.runningChanged.connect(self._sync_changed)
+        self._sync_changed()
+
+    def _sync_changed(self, *_args: Any) -> None:
+        sync = self.sync
+        self.set_sync_available(sync is not None and sync.enabled and not sync.running)
+        self.act_sync.setToolTip(last_sync_line(sync.status()) if sync is not None and sync.available else "")
 
     def set_alerts(self, alerts: AlertsBridge | None) -> None:
         """Follow the health monitor's alerts (the app's AlertsBridge; None: the gateway alone)."""
