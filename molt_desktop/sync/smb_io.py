@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 from smbprotocol import exceptions as smbexc  # type: ignore[import-untyped]
@@ -99,6 +100,35 @@ def _create(link: Link, name: str, access: int, disposition: int, options: int) 
     return handle
 
 
+def _compound(link: Link, name: str, access: int, disposition: int, options: int,
+              steps: Callable[[Any], list[tuple[Any, Any]]]) -> tuple[Any, list[Any]]:
+    """Open `name`, run `steps(handle)` on it and close it in one round trip (a related compound).
+
+    Returns the handle (its attributes are the create's) and the steps' results; raises the first
+    failure, e.g. the create's when the file is missing (the later requests then fail with it).
+    """
+    handle = Open(link.tree, name)
+    ops = [handle.create(ImpersonationLevel.Impersonation, access, FileAttributes.FILE_ATTRIBUTE_NORMAL, _SHARE_ALL,
+                         disposition, options, send=False)]
+    ops += steps(handle)
+    ops.append(handle.close(send=False))
+    requests = link.connection.send_compound([m for m, _ in ops], link.session.session_id,
+                                             link.tree.tree_connect_id, related=True)
+    results: list[Any] = []
+    error: BaseException | None = None
+    for request, (_msg, unpack) in zip(requests, ops):
+        # Every response is received, even after a failure, so none is left pending on the connection.
+        try:
+            results.append(unpack(request))
+        except smbexc.SMBResponseException as exc:
+            results.append(exc)
+            error = error or exc
+    link.touch()
+    if error is not None:
+        raise error
+    return handle, results[1:-1]
+
+
 def _close(link: Link, handle: Any) -> None:
     try:
         handle.close()
@@ -141,18 +171,26 @@ def listdir(link: Link, name: str) -> list[RemoteFile]:
 
 def stat(link: Link, name: str) -> RemoteFile | None:
     try:
-        handle = _create(link, name, FilePipePrinterAccessMask.FILE_READ_ATTRIBUTES, CreateDisposition.FILE_OPEN, 0)
+        handle, _results = _compound(link, name, FilePipePrinterAccessMask.FILE_READ_ATTRIBUTES,
+                                     CreateDisposition.FILE_OPEN, 0, lambda h: [])
     except (*MISSING, smbexc.StatusNotADirectory):
         return None
-    try:
-        return RemoteFile(name.rsplit("\\", 1)[-1], int(handle.end_of_file), handle.last_write_time.timestamp(),
-                          _is_dir(handle.file_attributes))
-    finally:
-        _close(link, handle)
+    return RemoteFile(name.rsplit("\\", 1)[-1], int(handle.end_of_file), handle.last_write_time.timestamp(),
+                      _is_dir(handle.file_attributes))
 
 
 def read(link: Link, name: str, offset: int, length: int | None) -> bytes:
     access = FilePipePrinterAccessMask.FILE_READ_DATA | FilePipePrinterAccessMask.FILE_READ_ATTRIBUTES
+    if length is not None and length <= min(IO_CHUNK, int(link.connection.max_read_size)):
+        if length == 0:
+            return b""
+        try:
+            _handle, (data,) = _compound(link, name, access, CreateDisposition.FILE_OPEN,
+                                         CreateOptions.FILE_NON_DIRECTORY_FILE,
+                                         lambda h: [h.read(offset, length, send=False)])
+        except smbexc.EndOfFile:
+            return b""
+        return bytes(data)
     handle = _create(link, name, access, CreateDisposition.FILE_OPEN, CreateOptions.FILE_NON_DIRECTORY_FILE)
     try:
         end = int(handle.end_of_file) if length is None else offset + length
@@ -177,6 +215,21 @@ def read(link: Link, name: str, offset: int, length: int | None) -> bytes:
 def write(link: Link, name: str, disposition: int, offset: int, data: bytes) -> bool:
     """Open with `disposition` (FILE_CREATE: False when the file exists) and write `data` at `offset`."""
     access = FilePipePrinterAccessMask.FILE_WRITE_DATA | FilePipePrinterAccessMask.FILE_READ_ATTRIBUTES
+    step = min(IO_CHUNK, int(link.connection.max_write_size))
+    if len(data) <= step:
+        # Open, write, flush and close in one round trip (the common case: appends, small files).
+        def steps(h: Any) -> list[tuple[Any, Any]]:
+            return ([h.write(data, offset, send=False)] if data else []) + [h.flush(send=False)]
+
+        try:
+            _handle, results = _compound(link, name, access, disposition, CreateOptions.FILE_NON_DIRECTORY_FILE, steps)
+        except smbexc.ObjectNameCollision:
+            if disposition == CreateDisposition.FILE_CREATE:
+                return False
+            raise
+        if data and int(results[0]) != len(data):
+            raise smbexc.SMBException(f"the server wrote {results[0]} of {len(data)} bytes")
+        return True
     try:
         handle = _create(link, name, access, disposition, CreateOptions.FILE_NON_DIRECTORY_FILE)
     except smbexc.ObjectNameCollision:
@@ -184,7 +237,6 @@ def write(link: Link, name: str, disposition: int, offset: int, data: bytes) -> 
             return False
         raise
     try:
-        step = min(IO_CHUNK, int(link.connection.max_write_size))
         view = memoryview(data)
         pos = 0
         while pos < len(data):
@@ -202,9 +254,7 @@ def write(link: Link, name: str, disposition: int, offset: int, data: bytes) -> 
 
 
 def rename(link: Link, name: str, target: str) -> None:
-    handle = _create(link, name, FilePipePrinterAccessMask.DELETE | FilePipePrinterAccessMask.FILE_READ_ATTRIBUTES,
-                     CreateDisposition.FILE_OPEN, 0)
-    try:
+    def steps(handle: Any) -> list[tuple[Any, Any]]:
         info = FileRenameInformation()
         info["replace_if_exists"] = True  # replaces the target in one step, as POSIX rename does
         info["file_name"] = target
@@ -213,12 +263,16 @@ def rename(link: Link, name: str, target: str) -> None:
         request["file_info_class"] = info.INFO_CLASS
         request["file_id"] = handle.file_id
         request["buffer"] = info
-        conn = link.connection
-        sent = conn.send(request, link.session.session_id, link.tree.tree_connect_id)
-        SMB2SetInfoResponse().unpack(conn.receive(sent)["data"].get_value())
-        link.touch()
-    finally:
-        _close(link, handle)
+
+        def unpack(sent: Any) -> Any:
+            response = SMB2SetInfoResponse()
+            response.unpack(link.connection.receive(sent)["data"].get_value())
+            return response
+
+        return [(request, unpack)]
+
+    _compound(link, name, FilePipePrinterAccessMask.DELETE | FilePipePrinterAccessMask.FILE_READ_ATTRIBUTES,
+              CreateDisposition.FILE_OPEN, 0, steps)
 
 
 def makedirs(link: Link, name: str) -> None:
@@ -231,9 +285,7 @@ def makedirs(link: Link, name: str) -> None:
 
 def remove(link: Link, name: str) -> None:
     try:
-        handle = _create(link, name, FilePipePrinterAccessMask.DELETE, CreateDisposition.FILE_OPEN,
-                         CreateOptions.FILE_NON_DIRECTORY_FILE | CreateOptions.FILE_DELETE_ON_CLOSE)
+        _compound(link, name, FilePipePrinterAccessMask.DELETE, CreateDisposition.FILE_OPEN,
+                  CreateOptions.FILE_NON_DIRECTORY_FILE | CreateOptions.FILE_DELETE_ON_CLOSE, lambda h: [])
     except MISSING:
-        return  # already gone is what the caller wanted
-    handle.close()  # the delete happens here: its failure is the operation's
-    link.touch()
+        pass  # already gone is what the caller wanted
