@@ -1,7 +1,9 @@
 """SessionWatcher: notices session files changing under `<state>/agents/*/sessions/` and says so, debounced.
 
-A watchdog Observer (its own thread) watches `<state>/agents` recursively, so agents and session
-folders that appear later are covered too. Events are handed to the event loop with
+A watchdog Observer (its own thread) watches `<state>/agents`, each agent folder and each
+`sessions` folder, each without recursion (watchdog's recursive inotify watch trips over folder
+trees created at once, and the agents' other folders are none of sync's business); a folder that
+appears later is added when it is seen. Events are handed to the event loop with
 `call_soon_threadsafe`; `on_change` is called on the loop once the files have been quiet for
 `quiet` seconds (~2 s), or at the latest `max_delay` seconds (~10 s) after the first change of a
 steady stream of writes. Files that are not session data (temp files of atomic writes, the
@@ -40,7 +42,7 @@ def is_session_change(rel: PurePath) -> bool:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, root: Path, notify: Callable[[], None]) -> None:
+    def __init__(self, root: Path, notify: Callable[[bool], None]) -> None:
         self.root = root
         self.notify = notify
 
@@ -56,8 +58,11 @@ class _Handler(FileSystemEventHandler):
                 rel = Path(path).relative_to(self.root)
             except ValueError:
                 continue
-            if is_session_change(rel) or (event.is_directory and len(rel.parts) <= 2):
-                self.notify()
+            if event.is_directory and len(rel.parts) <= 2:
+                self.notify(True)  # a new agent or sessions folder: watch it too
+                return
+            if is_session_change(rel):
+                self.notify(False)
                 return
 
 
@@ -74,6 +79,9 @@ class SessionWatcher:
         self._observer: Observer | None = None  # type: ignore[valid-type]
         self._first: float | None = None  # loop time of the first change not yet reported
         self._timer: asyncio.TimerHandle | None = None
+        self._watched: set[Path] = set()
+        self._adding: set[asyncio.Task[None]] = set()
+        self._handler: _Handler | None = None
 
     @property
     def running(self) -> bool:
@@ -86,10 +94,12 @@ class SessionWatcher:
         # Watching `agents` (created here if missing) covers agents that appear later.
         await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
         observer = Observer()
-        observer.schedule(_Handler(self.root, self._from_thread), str(self.root), recursive=True)
+        self._handler = _Handler(self.root, self._from_thread)
+        self._watched = set()
         observer.daemon = True
         await asyncio.to_thread(observer.start)
         self._observer = observer
+        await asyncio.to_thread(self._add_folders)
         log.info("sync: watching %s", self.root)
 
     async def stop(self) -> None:
@@ -98,22 +108,50 @@ class SessionWatcher:
             self._timer.cancel()
             self._timer = None
         self._first = None
+        if self._adding:
+            await asyncio.gather(*self._adding, return_exceptions=True)
         if observer is not None:
             observer.stop()
             await asyncio.to_thread(observer.join, 10)
 
-    def _from_thread(self) -> None:
+    def _add_folders(self) -> None:
+        """Watch `agents`, every agent folder and every `sessions` folder not watched yet (blocking)."""
+        observer, handler = self._observer, self._handler
+        if observer is None or handler is None:
+            return
+        folders = [self.root]
+        try:
+            agents = [p for p in self.root.iterdir() if p.is_dir()]
+        except OSError:
+            agents = []
+        for agent in agents:
+            folders += [agent, agent / "sessions"]
+        for folder in folders:
+            if folder in self._watched or not folder.is_dir():
+                continue
+            try:
+                observer.schedule(handler, str(folder), recursive=False)
+            except OSError as exc:  # removed meanwhile, or out of inotify watches
+                log.debug("sync: cannot watch %s: %s", folder, exc)
+                continue
+            self._watched.add(folder)
+
+    def _from_thread(self, new_folder: bool) -> None:
         loop = self._loop
         if loop is None or loop.is_closed():
             return
         try:
-            loop.call_soon_threadsafe(self._changed)
+            loop.call_soon_threadsafe(self._changed, new_folder)
         except RuntimeError:  # the loop closed meanwhile
             pass
 
-    def _changed(self) -> None:
+    def _changed(self, new_folder: bool = False) -> None:
         if self._observer is None or self._loop is None:
             return
+        if new_folder:
+            task = self._loop.create_task(asyncio.to_thread(self._add_folders))
+            self._adding.add(task)
+            task.add_done_callback(self._adding.discard)
         now = self._loop.time()
         if self._first is None:
             self._first = now

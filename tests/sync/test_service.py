@@ -134,7 +134,7 @@ async def test_watch_ships_a_new_message_and_the_interval_pulls(
     await other.push()
     pulled = state_home / "synced" / "desk-dddddddd" / "agents" / "main" / "sessions" / "s001.jsonl"
     await until(pulled.exists, 30, "the interval pull of the other device")
-    assert r.status.next_run_at is not None
+    await until(lambda: r.status.state == "idle" and r.status.next_run_at, 30, "the next interval run planned")
     saved = read_status_file(state_home)
     assert saved["lastGoodAt"] and saved["fingerprint"] == r.status.fingerprint
 
