@@ -3,7 +3,8 @@
 Checks: the config is valid; auth mode `none` (error); a gateway password under 12 or a token
 under 32 characters (warning); secrets typed into the config file (suggest the keyring); the
 gateway port already in use; low memory or disk; a keyring backend present; each configured
-model provider reachable. Exit code 1 when any check is an error.
+model provider reachable; when sync is on, the sync server reachable with the saved settings and the
+age of the last good sync. Exit code 1 when any check is an error.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import shutil
 import socket
 import sys
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 import aiohttp
@@ -179,6 +181,32 @@ async def _provider_findings(loaded: LoadedConfig) -> list[Finding]:
     return findings
 
 
+async def _sync_findings(state: Path, loaded: LoadedConfig) -> list[Finding]:
+    cfg = loaded.config.sync
+    if not cfg.enabled:
+        return []
+    from molt_desktop.monitor.texts import duration
+    from molt_desktop.sync.service import read_status_file
+    from molt_desktop.sync.settings import describe, test_settings
+
+    result = await test_settings(state, cfg)
+    where = describe(cfg)
+    if not result.ok:
+        return [Finding("sync", "error", _("Sync cannot reach {where}: {error}").format(where=where, error=result.message),
+                        _("Check the server, the login and the folder in Settings > Sync, then run "
+                          "`molt-desktop sync test`."))]
+    findings = [Finding("sync", "ok", _("The sync server {where} answers.").format(where=where))]
+    last = read_status_file(state).get("lastGoodAt")
+    if not isinstance(last, (int, float)):
+        findings.append(Finding("sync", "warning", _("No sync has succeeded yet."),
+                                _("Run `molt-desktop sync now` (or Sync now in the tray).")))
+    elif time.time() - last > 3 * cfg.intervalSeconds:
+        findings.append(Finding("sync", "warning", _("The last good sync was {age} ago.").format(
+                                    age=duration(time.time() - last)),
+                                _("Run `molt-desktop sync now` and read its error.")))
+    return findings
+
+
 async def collect(state: Path) -> list[Finding]:
     findings, loaded = _config_findings(state)
     if loaded is not None:
@@ -188,6 +216,7 @@ async def collect(state: Path) -> list[Finding]:
     findings.append(_keyring_finding())
     if loaded is not None:
         findings.extend(await _provider_findings(loaded))
+        findings.extend(await _sync_findings(state, loaded))
     return findings
 
 

@@ -439,6 +439,26 @@ def test_doctor_reports_the_port_in_use_and_an_unreachable_provider(home: Path,
     assert "models.providers.gone.baseUrl" in provider["fix"]
 
 
+def test_doctor_checks_the_sync_server_and_flags_a_plaintext_sync_password(home: Path, tmp_path: Path) -> None:
+    share = tmp_path / "share"
+    share.mkdir()
+    write_config(home, extra={"sync": {"enabled": True, "backend": "folder", "path": str(share)}})
+    code, by_check, findings = doctor(home, [TOKEN])
+    sync = [f for f in findings if f["check"] == "sync"]
+    assert [f["level"] for f in sync] == ["ok", "warning"], sync
+    assert str(share) in sync[0]["message"] and "sync now" in sync[1]["fix"]
+
+    password = "sync-pass-in-the-file-42"
+    dead = free_port()
+    write_config(home, extra={"sync": {"enabled": True, "host": "127.0.0.1", "port": dead, "username": "me",
+                                       "password": password, "path": "/backup"}})
+    code, by_check, findings = doctor(home, [TOKEN, password])
+    assert code == 1
+    assert by_check["sync"]["level"] == "error" and f"127.0.0.1:{dead}" in by_check["sync"]["message"]
+    assert "Settings > Sync" in by_check["sync"]["fix"]
+    assert any(f["check"] == "secrets" and f["message"].startswith("sync.password") for f in findings)
+
+
 # --- gateway startup -------------------------------------------------------------------------------
 
 
