@@ -3,7 +3,8 @@
 Layout on the backend: `<deviceName>-<deviceId8>/agents/<agentId>/sessions/...` (the state dir's
 layout), the folder's index (`manifest.json`, the commit point written last by temp + rename, with
 the `index-*.json` base and `journal-*.jsonl` it names: index.py) and `<device>/.lock` while a push
-runs. Pulled copies land in `<state>/synced/<device>/...` (pull.py). What lives here: the public
+runs. Each `sessions.json` is kept there as a base plus `sessions.json.changes.jsonl` (store_delta.py
+says how to restore it). Pulled copies land in `<state>/synced/<device>/...` (pull.py). What lives here: the public
 API (SyncEngine, SyncReport, the errors), the order of a push, the lock and the byte counting. The
 engine neither connects nor closes the backend, and knows nothing of triggers (watcher, timer,
 "Sync now") or retries.
@@ -39,6 +40,7 @@ from molt_desktop.sync.manifest import (
 )
 from molt_desktop.sync.pull import pull_device
 from molt_desktop.sync.push import Inflight, Pusher, part_name
+from molt_desktop.sync.store_delta import PushedStores, StoreShipped, push_store, store_view
 
 log = get_logger("sync")
 
@@ -194,7 +196,8 @@ class SyncEngine:
         cache = IndexCache(self.state_dir, self.folder)
         cached = await asyncio.to_thread(cache.load)
         inflight = await asyncio.to_thread(Inflight.load, self.state_dir, self.folder)
-        if cached is not None and not inflight.pending and _unchanged(self.state_dir, scan.files, cached):
+        stores = PushedStores(self.state_dir, self.folder)
+        if cached is not None and not inflight.pending and await self._unchanged(scan.files, cached, stores):
             path = f"{self.folder}/{MANIFEST_NAME}"
             st = await b.stat(path)
             if st is not None and st.size == len(cached.head_bytes) and await b.read(path) == cached.head_bytes:
@@ -203,7 +206,7 @@ class SyncEngine:
         await b.makedirs(self.folder)
         lock = await self._acquire(b)
         try:
-            await self._push_locked(b, report, confirm_mass_delete, scan.files, cache, inflight, lock)
+            await self._push_locked(b, report, confirm_mass_delete, scan.files, cache, inflight, lock, stores)
         finally:
             await asyncio.shield(self._release(b, lock))
         log.info(
@@ -220,6 +223,7 @@ class SyncEngine:
         cache: IndexCache,
         inflight: Inflight,
         lock: _Lock,
+        stores: PushedStores,
     ) -> None:
         try:
             index = await load_index(b, self.folder, cache, self.device)
@@ -228,6 +232,9 @@ class SyncEngine:
             log.warning("own index on the server is unreadable, uploading everything again: %s", exc)
             index = empty_index(self.device)
         manifest = index.manifest()
+        records = await asyncio.to_thread(stores.records, local)
+        # sessions.json files go as changes lines (store_delta.py); the plan sees their committed entries.
+        local, stored = store_view(local, index.files, records)
         remote_sizes: dict[str, int | None] = {}
         for rel in append_candidates(local, manifest):
             st = await b.stat(self._remote(rel))
@@ -241,23 +248,24 @@ class SyncEngine:
         pusher = Pusher(self.state_dir, self.folder, b, inflight, lambda: self._refresh(b, lock))
         keep = {part_name(self._remote(a.rel), a.entry.sha256) for a in work if a.kind == "replace" and a.entry}
         await pusher.cleanup(index, keep)
-        if not work:
+        if not work and not stored:
             if inflight.pending:
                 await asyncio.to_thread(inflight.clear)
             if index.head_bytes:  # read from the server: the next push need not read it again
                 await asyncio.to_thread(_save_quietly, cache, index)
             return
-        await pusher.begin(work)
+        await pusher.begin(work + [Action("replace", rel) for rel in stored])
         changes: dict[str, FileEntry | None] = {}
         made: set[str] = set()
-        self._progress("push", 0, len(work))
+        total = len(work) + len(stored)
+        self._progress("push", 0, total)
         for n, action in enumerate(work, 1):
             await self._refresh(b, lock)
             if action.kind == "archive":
                 await self._archive(b, action)
                 changes[action.rel] = None
                 changes[action.dest] = action.entry
-                self._progress("push", n, len(work))
+                self._progress("push", n, total)
                 continue
             parent = self._remote(action.rel).rsplit("/", 1)[0]
             if parent not in made:
@@ -271,13 +279,52 @@ class SyncEngine:
                 report.files_sent += 1
             except OSError as exc:  # the local file changed under us; the next run picks it up
                 report.errors.append(_("{path}: could not be read: {error}").format(path=action.rel, error=exc))
-            self._progress("push", n, len(work))
+            self._progress("push", n, total)
+        shipped: list[StoreShipped] = []
+        for n, rel in enumerate(stored, len(work) + 1):
+            parent = self._remote(rel).rsplit("/", 1)[0]
+            if parent not in made:
+                await b.makedirs(parent)
+                made.add(parent)
+            try:
+                one = await push_store(
+                    b, self.folder, self.state_dir, rel, index.files, stores, records.get(rel), part_name,
+                    lambda: self._refresh(b, lock),
+                )
+            except OSError as exc:  # the local file changed under us; the next run picks it up
+                report.errors.append(_("{path}: could not be read: {error}").format(path=rel, error=exc))
+                continue
+            shipped.append(one)
+            changes.update(one.entries)
+            report.files_sent += 1 if one.entries else 0
+            self._progress("push", n, total)
         if changes:
             await pusher.commit(index, changes, self.device, cache)
+        await self._after_stores(b, stores, shipped, pusher)
         if pusher.dirty:
             await asyncio.to_thread(inflight.save)
         else:
             await asyncio.to_thread(inflight.clear)
+
+    async def _unchanged(self, local: dict[str, FileEntry], index: Index, stores: PushedStores) -> bool:
+        """True when a plan against this committed index would do nothing (no remote call needed)."""
+        records = await asyncio.to_thread(stores.records, local)
+        view, stored = store_view(local, index.files, records)
+        return not stored and _same_files(view, index)
+
+    async def _after_stores(self, b: _Counting, stores: PushedStores, shipped: list[StoreShipped], pusher: Pusher) -> None:
+        """After the commit: keep the local copies of what was pushed, drop changes files now unlisted."""
+        for one in shipped:
+            try:
+                await asyncio.to_thread(stores.save, one)
+            except OSError as exc:  # only a copy: the next push of this file uploads it whole
+                log.warning("could not keep a local copy of the pushed %s: %s", one.rel, exc)
+            if one.drop is not None:
+                try:
+                    await b.remove(one.drop)
+                except SyncBackendError as exc:  # unlisted, so unread; the next run's cleanup removes it
+                    log.warning("could not remove %s: %s", one.drop, exc)
+                    pusher.dirty = True
 
     async def _archive(self, b: _Counting, action: Action) -> None:
         try:
@@ -378,7 +425,8 @@ class SyncEngine:
 
         self._progress("pull", 0, total)
         for folder, index, cache in found:
-            result = await pull_device(b, self.state_dir / SYNCED_DIR / folder, folder, index, step)
+            mirror = self.state_dir / "sync" / "pulled" / folder
+            result = await pull_device(b, self.state_dir / SYNCED_DIR / folder, folder, index, step, mirror)
             report.files_received += result.files
             report.errors.extend(result.errors)
             await asyncio.to_thread(_save_quietly, cache, index)
@@ -403,8 +451,7 @@ class _Lock:
     lost: bool = False
 
 
-def _unchanged(state_dir: Path, local: dict[str, FileEntry], index: Index) -> bool:
-    """True when a plan against this committed index would do nothing (no remote call needed)."""
+def _same_files(local: dict[str, FileEntry], index: Index) -> bool:
     for rel, entry in local.items():
         old = index.files.get(rel)
         if old is None or old.sha256 != entry.sha256 or old.size != entry.size:

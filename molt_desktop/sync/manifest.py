@@ -26,6 +26,9 @@ log = get_logger("sync")
 
 MANIFEST_VERSION = 1
 MANIFEST_NAME = "manifest.json"
+# sessions.json travels as a base copy plus an append-only changes file beside it (store_delta.py).
+STORE_NAME = "sessions.json"
+CHANGES_SUFFIX = ".changes.jsonl"
 CHUNK = 1 << 20
 # A file modified this close to the moment it was hashed may change again within the same mtime
 # tick without its size changing; its cached hash is not trusted until it has been quiet this long.
@@ -120,6 +123,20 @@ def is_archived(rel: str) -> bool:
     return ".deleted." in PurePosixPath(rel).name
 
 
+def is_store(rel: str) -> bool:
+    """A live sessions.json (shipped as base + changes, store_delta.py)."""
+    return PurePosixPath(rel).name == STORE_NAME
+
+
+def changes_rel(rel: str) -> str:
+    return rel + CHANGES_SUFFIX
+
+
+def is_changes(rel: str) -> bool:
+    """The live changes file of a sessions.json, which exists only on the server."""
+    return PurePosixPath(rel).name == STORE_NAME + CHANGES_SUFFIX
+
+
 # ---- local scan -------------------------------------------------------------------------------
 
 
@@ -185,8 +202,8 @@ def scan_local(state_dir: Path) -> LocalScan:
             continue
         for entry in entries:
             rel = f"agents/{agent.name}/sessions/{entry.name}"
-            if not entry.is_file() or not safe_relpath(rel):
-                continue
+            if not entry.is_file() or not safe_relpath(rel) or is_changes(rel):
+                continue  # a local file named like a server-side changes file would collide with it
             try:
                 st = entry.stat()
                 cached = old.get(rel)

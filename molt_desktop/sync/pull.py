@@ -3,8 +3,10 @@
 What lives here: the per-file decisions of a pull (already here, copy of a twin, fetch only the
 tail of a grown file, full download verified against the index) and the record of what is held,
 `<state>/synced/<folder>/manifest.json` (the device and the files this copy matches, the Manifest
-JSON of manifest.py; sync/synced.py reads the device name from it). Reading the remote index
-lives in index.py; the loop over devices and the public API in engine.py.
+JSON of manifest.py; sync/synced.py reads the device name from it). A `sessions.json` arrives as
+its base and changes file, held under `<state>/sync/pulled/<folder>/`, and is rebuilt into the
+synced folder as one plain file (store_delta.py). Reading the remote index lives in index.py; the
+loop over devices and the public API in engine.py.
 """
 
 from __future__ import annotations
@@ -18,7 +20,17 @@ from molt_desktop.fileio import atomic_write
 from molt_desktop.i18n import _
 from molt_desktop.sync.backend import Backend, SyncBackendError
 from molt_desktop.sync.index import Index
-from molt_desktop.sync.manifest import CHUNK, MANIFEST_NAME, FileEntry, Manifest, ManifestError
+from molt_desktop.sync.manifest import (
+    CHUNK,
+    MANIFEST_NAME,
+    FileEntry,
+    Manifest,
+    ManifestError,
+    changes_rel,
+    is_changes,
+    is_store,
+)
+from molt_desktop.sync.store_delta import StoreError, forget, rebuild
 
 READ_ONLY = 0o400
 
@@ -34,10 +46,20 @@ class PullResult:
 
 
 async def pull_device(
-    b: Backend, root: Path, folder: str, index: Index, step: Callable[[], None] | None = None
+    b: Backend, root: Path, folder: str, index: Index, step: Callable[[], None] | None = None,
+    mirror: Path | None = None,
 ) -> PullResult:
-    """Make `root` hold what `index` lists; a file that fails keeps the copy held before."""
+    """Make `root` hold what `index` lists; a file that fails keeps the copy held before.
+
+    The base and changes of a sessions.json go to `mirror` (default: `root`), and the file rebuilt
+    from them to `root`.
+    """
     result = PullResult()
+    held_in = mirror if mirror is not None else root
+
+    def where(rel: str) -> Path:
+        return (held_in if is_store(rel) or is_changes(rel) else root) / rel
+
     manifest = index.manifest()
     record_path = root / MANIFEST_NAME
     fresh = False
@@ -45,7 +67,7 @@ async def pull_device(
         old = await asyncio.to_thread(Manifest.load, record_path)
     except (OSError, ManifestError):
         old, fresh = Manifest(manifest.device), True
-    same = await asyncio.to_thread(_already_held, root, manifest.files, old.files)
+    same = await asyncio.to_thread(_already_held, where, manifest.files, old.files)
     have: dict[str, FileEntry] = {rel: manifest.files[rel] for rel in same}
     by_sha = {e.sha256: rel for rel, e in old.files.items()}
     for rel, entry in sorted(manifest.files.items()):
@@ -53,14 +75,14 @@ async def pull_device(
             step()
         if rel in have:
             continue
-        target = root / rel
+        target = where(rel)
         try:
             state = await asyncio.to_thread(_local_state, target, entry)
             if state == "same":
                 have[rel] = entry
                 continue
             twin = by_sha.get(entry.sha256)
-            if twin is not None and await asyncio.to_thread(_copy_local, root / twin, target, entry):
+            if twin is not None and await asyncio.to_thread(_copy_local, where(twin), target, entry):
                 have[rel] = entry
                 result.files += 1
                 continue
@@ -93,12 +115,24 @@ async def pull_device(
     if fresh or gone or have != old.files or old.device != manifest.device:
         for rel in gone:
             # Archived on the server under a new name (pulled above); this copy is a stale duplicate.
-            await asyncio.to_thread(_unlink, root / rel)
+            await asyncio.to_thread(_unlink, where(rel))
+            if is_store(rel):
+                await asyncio.to_thread(forget, held_in, root, rel)
         await asyncio.to_thread(Manifest(manifest.device, have).save, record_path)
+    for rel, entry in sorted(manifest.files.items()):
+        crel = changes_rel(rel)
+        if not is_store(rel) or have.get(rel) != entry or have.get(crel) != manifest.files.get(crel):
+            continue  # not all of it arrived: the copy rebuilt before stays (the error is reported)
+        try:
+            await asyncio.to_thread(rebuild, held_in, root, rel, entry, manifest.files.get(crel))
+        except (StoreError, OSError) as exc:
+            result.errors.append(_("{path}: could not be rebuilt: {error}").format(path=f"{folder}/{rel}", error=exc))
     return result
 
 
-def _already_held(root: Path, files: dict[str, FileEntry], recorded: dict[str, FileEntry]) -> list[str]:
+def _already_held(
+    where: Callable[[str], Path], files: dict[str, FileEntry], recorded: dict[str, FileEntry]
+) -> list[str]:
     """Files whose copy the record says matches and whose size agrees (one thread hop for all)."""
     out = []
     for rel, entry in files.items():
@@ -106,7 +140,7 @@ def _already_held(root: Path, files: dict[str, FileEntry], recorded: dict[str, F
         if old is None or old.sha256 != entry.sha256 or old.size != entry.size:
             continue
         try:
-            if (root / rel).stat().st_size == entry.size:
+            if where(rel).stat().st_size == entry.size:
                 out.append(rel)
         except OSError:
             continue

@@ -2,7 +2,8 @@
 
 What lives here: shipping one planned action to the backend, the record of a push in flight
 (`<state>/sync/inflight.json`: the remote folders it writes temp files in and how far each large
-replace got, so a crashed run's leftovers are removed and its uploads resumed), and the commit of
+replace got, so a crashed run's leftovers, and changes files of sessions.json the index does not
+list, are removed and its uploads resumed), and the commit of
 the changed entries to the remote index (index.py). Deciding what to send lives in manifest.py
 (plan_push); the lock, the order of the steps and the public API live in engine.py.
 
@@ -35,7 +36,15 @@ from molt_desktop.sync.index import (
     new_journal_name,
     sha,
 )
-from molt_desktop.sync.manifest import CHUNK, MANIFEST_NAME, Action, FileEntry, Manifest, prefix_hasher
+from molt_desktop.sync.manifest import (
+    CHUNK,
+    MANIFEST_NAME,
+    Action,
+    FileEntry,
+    Manifest,
+    is_changes,
+    prefix_hasher,
+)
 
 log = get_logger("sync")
 
@@ -124,6 +133,9 @@ class Pusher:
                 name = entry.name
                 path = f"{d}/{name}"
                 stray = is_temp_name(name) or (d == self.folder and is_index_file(name) and name not in live)
+                # A changes file the index does not list: started by a push that stopped before its
+                # commit, or left by a compaction that could not remove it.
+                stray = stray or (is_changes(name) and path[len(self.folder) + 1 :] not in index.files)
                 if entry.is_dir or not stray or path in keep:
                     continue
                 log.info("removing %s left by an interrupted sync", path)

@@ -319,3 +319,39 @@ async def test_engine_push_and_pull_over_sftp(sshd: SshServer, remote_root: Path
     finally:
         await a.close()
         await b.close()
+
+
+async def test_a_chat_turn_ships_sessions_json_as_a_changes_line_over_sftp(
+    sshd: SshServer, remote_root: Path, tmp_path: Path
+) -> None:
+    from molt_desktop.sessions.store import SessionStore
+    from molt_desktop.sync.engine import SyncEngine
+
+    state_a, state_b = tmp_path / "dev-a", tmp_path / "dev-b"
+    state_b.mkdir()
+    store = SessionStore(state_a)
+    for i in range(100):
+        key = f"agent:main:s{i:03d}"
+        store.ensure(key, provider="fake", model="m1", model_api="openai-completions", context_tokens=8000)
+        store.append_message(key, {"role": "user", "content": f"question {i}", "timestamp": 1})
+    rel = "agents/main/sessions/sessions.json"
+    a = make_backend(sshd, remote_root, tmp_path / "kh-a")
+    b = make_backend(sshd, remote_root, tmp_path / "kh-b")
+    try:
+        ea, eb = SyncEngine(state_a, a, "laptop", "aaaaaaaa1111"), SyncEngine(state_b, b, "desktop", "bbbbbbbb2222")
+        assert not (await ea.push()).errors
+        assert not (await eb.pull()).errors
+        store.append_message("agent:main:s050", {"role": "assistant", "content": "an answer", "timestamp": 2})
+        store.update("agent:main:s050", {"totalTokens": 321})
+        push = await ea.push()
+        assert push.files_sent == 2 and not push.errors
+        assert push.bytes_sent + push.bytes_received < 8_000, push
+        pull = await eb.pull()
+        assert pull.files_received == 2 and pull.bytes_received < 8_000 and not pull.errors, pull
+        copy = state_b / "synced" / "laptop-aaaaaaaa" / rel
+        assert copy.read_bytes() == (state_a / rel).read_bytes()
+        assert (remote_root / "laptop-aaaaaaaa" / f"{rel}.changes.jsonl").is_file()
+    finally:
+        store.close()
+        await a.close()
+        await b.close()
