@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import psutil
+
 from molt_desktop.clock import now_iso
 from molt_desktop.i18n import _
 from molt_desktop.logs import get_logger
@@ -48,6 +50,30 @@ LOCK_NAME = ".lock"
 LOCK_STALE_SECONDS = 600.0
 SYNCED_DIR = "synced"
 READ_ONLY = 0o400
+
+
+# A lock left behind by a run of this machine whose process is gone (a crash, a server that died
+# mid-push so the release failed) is taken over at once instead of after LOCK_STALE_SECONDS. The
+# process start time tells a live holder from a new process that reuses its pid; the tokens this
+# process holds tell its own live runs from its own abandoned ones.
+_PROCESS_STARTED = round(psutil.Process().create_time(), 2)
+_HELD: set[str] = set()
+
+
+def _holder_gone(holder: dict[str, Any]) -> bool:
+    if holder.get("host") != socket.gethostname():
+        return False
+    pid, started = holder.get("pid"), holder.get("started")
+    if not isinstance(pid, int) or not isinstance(started, (int, float)):
+        return False
+    if pid == os.getpid() and started == _PROCESS_STARTED:
+        return holder.get("token") not in _HELD
+    try:
+        return round(psutil.Process(pid).create_time(), 2) != started
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:  # cannot tell (access denied): wait for the stale limit
+        return False
 
 
 class SyncNeedsConfirmation(Exception):
@@ -339,7 +365,8 @@ class SyncEngine:
     # ---- lock ---------------------------------------------------------------------------------
 
     def _lock_body(self, token: str) -> bytes:
-        body = {"pid": os.getpid(), "host": socket.gethostname(), "time": self.clock(), "token": token}
+        body = {"pid": os.getpid(), "started": _PROCESS_STARTED, "host": socket.gethostname(),
+                "time": self.clock(), "token": token}
         return json.dumps(body, separators=(",", ":")).encode("utf-8")
 
     async def _acquire(self, b: _Counting) -> _Lock:
@@ -347,17 +374,19 @@ class SyncEngine:
         lock = _Lock(secrets.token_hex(8), self.clock())
         data = self._lock_body(lock.token)
         if await b.create_exclusive(path, data):
+            _HELD.add(lock.token)
             return lock
         holder = await self._read_lock(b, path)
         since = holder.get("time")
         if not isinstance(since, (int, float)):
             st = await b.stat(path)
             since = st.mtime if st is not None else 0.0
-        if self.clock() - float(since) < self.lock_stale_seconds:
+        if self.clock() - float(since) < self.lock_stale_seconds and not _holder_gone(holder):
             raise SyncLocked(holder)
         log.warning("taking over a stale sync lock of %s (pid %s)", holder.get("host"), holder.get("pid"))
         await b.remove(path)
         if await b.create_exclusive(path, data):
+            _HELD.add(lock.token)
             return lock
         raise SyncLocked(await self._read_lock(b, path))
 
@@ -385,6 +414,7 @@ class SyncEngine:
         return raw if isinstance(raw, dict) else {}
 
     async def _release(self, b: _Counting, lock: _Lock) -> None:
+        _HELD.discard(lock.token)
         if lock.lost:
             return
         path = f"{self.folder}/{LOCK_NAME}"

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from molt_desktop.sync.backend import SyncBackendError
@@ -226,6 +230,50 @@ async def test_a_stale_lock_is_taken_over(env: Env) -> None:
     lock.write_text(json.dumps({"pid": 1, "host": "elsewhere", "time": time.time() - 3600, "token": "x"}))
     assert (await ea.push()).files_sent == 1
     assert not lock.exists()
+
+
+def _lock_of(proc: psutil.Process, token: str = "x") -> str:
+    return json.dumps({"pid": proc.pid, "started": round(proc.create_time(), 2), "host": socket.gethostname(),
+                       "time": time.time(), "token": token})
+
+
+async def test_a_fresh_lock_of_a_process_that_is_gone_is_taken_over_at_once(env: Env) -> None:
+    # A push whose server died mid-upload could not release its lock; the next run on this
+    # machine must not wait for the lock to go stale.
+    root, a, _b, _backend = env
+    ea, _eb = _engines(env)
+    _session(a, "s.jsonl", _line(1))
+    (root / A_DIR).mkdir()
+    lock = root / A_DIR / ".lock"
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone = psutil.Process(child.pid)
+    record = _lock_of(gone)
+    child.wait()
+    lock.write_text(record)
+    assert (await ea.push()).files_sent == 1
+    assert not lock.exists()
+    # This process's own abandoned lock (a token it no longer holds) is taken over too.
+    lock.write_text(_lock_of(psutil.Process(), token="abandoned"))
+    _session(a, "t.jsonl", _line(2))
+    assert (await ea.push()).files_sent == 1
+    assert not lock.exists()
+
+
+async def test_a_fresh_lock_of_a_live_process_on_this_machine_is_respected(env: Env) -> None:
+    root, a, _b, _backend = env
+    ea, _eb = _engines(env)
+    _session(a, "s.jsonl", _line(1))
+    (root / A_DIR).mkdir()
+    lock = root / A_DIR / ".lock"
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock.write_text(_lock_of(psutil.Process(child.pid)))
+        with pytest.raises(SyncLocked):
+            await ea.push()
+        assert lock.exists()
+    finally:
+        child.kill()
+        child.wait()
 
 
 async def test_mass_delete_needs_confirmation(env: Env) -> None:
