@@ -406,12 +406,48 @@ Output tokens: {output}</source>
         <translation>接続が切れました: {error}</translation>
     </message>
     <message>
+        <source>Sync is not available in this app.</source>
+        <translation>このアプリでは同期を利用できません。</translation>
+    </message>
+    <message>
+        <source>Off — turn it on in the Sync settings.</source>
+        <translation>オフ — 同期の設定でオンにしてください。</translation>
+    </message>
+    <message>
+        <source>{state}: the next sync would archive {count} of the {total} files of this computer on the server. Use Sync now to confirm.</source>
+        <translation>{state}：次の同期では、サーバー上にあるこのコンピューターの {total} 個のファイルのうち {count} 個がアーカイブされます。「今すぐ同期」で確認してください。</translation>
+    </message>
+    <message>
         <source>{time} — {error}</source>
         <translation>{time} — {error}</translation>
     </message>
     <message>
         <source>None</source>
         <translation>なし</translation>
+    </message>
+    <message>
+        <source>Session sync</source>
+        <translation>セッション同期</translation>
+    </message>
+    <message>
+        <source>Last good sync</source>
+        <translation>前回成功した同期</translation>
+    </message>
+    <message>
+        <source>Next sync</source>
+        <translation>次回の同期</translation>
+    </message>
+    <message>
+        <source>Last run</source>
+        <translation>前回の実行</translation>
+    </message>
+    <message>
+        <source>Server host key</source>
+        <translation>サーバーのホスト鍵</translation>
+    </message>
+    <message>
+        <source>Sync settings…</source>
+        <translation>同期の設定…</translation>
     </message>
     <message>
         <source>none configured</source>
@@ -1290,6 +1326,10 @@ Output tokens: {output}</source>
         <translation>サーバー</translation>
     </message>
     <message>
+        <source>Share</source>
+        <translation>共有</translation>
+    </message>
+    <message>
         <source>User name</source>
         <translation>ユーザー名</translation>
     </message>
@@ -1302,8 +1342,72 @@ Output tokens: {output}</source>
         <translation>パスワード</translation>
     </message>
     <message>
+        <source>This computer&apos;s name</source>
+        <translation>このコンピューターの名前</translation>
+    </message>
+    <message>
+        <source>Enter the name of the share on the server.</source>
+        <translation>サーバー上の共有名を入力してください。</translation>
+    </message>
+    <message>
+        <source>Choose the mounted folder to sync with.</source>
+        <translation>同期するマウント済みフォルダーを選んでください。</translation>
+    </message>
+    <message>
+        <source>… and {count} more</source>
+        <translation>… ほか {count} 個</translation>
+    </message>
+    <message>
+        <source>Connected. Device folders there:</source>
+        <translation>接続しました。そこにあるデバイスフォルダー：</translation>
+    </message>
+    <message>
+        <source>Connected. The folder has no device folders yet: the first sync creates this computer&apos;s.</source>
+        <translation>接続しました。フォルダーにはまだデバイスフォルダーがありません。最初の同期でこのコンピューターのフォルダーが作成されます。</translation>
+    </message>
+    <message>
+        <source>The test failed: {error}</source>
+        <translation>テストに失敗しました：{error}</translation>
+    </message>
+    <message>
+        <source>Server host key: {fingerprint}</source>
+        <translation>サーバーのホスト鍵：{fingerprint}</translation>
+    </message>
+    <message>
+        <source>Turn sync on and save the settings first.</source>
+        <translation>先に同期をオンにして設定を保存してください。</translation>
+    </message>
+    <message>
+        <source>e.g. /mnt/backup/molt</source>
+        <translation>例：/mnt/backup/molt</translation>
+    </message>
+    <message>
+        <source>Default ({port})</source>
+        <translation>既定（{port}）</translation>
+    </message>
+    <message>
         <source>Folder on the server</source>
         <translation>サーバー上のフォルダー</translation>
+    </message>
+    <message>
+        <source>Choose the mounted folder</source>
+        <translation>マウント済みフォルダーを選択</translation>
+    </message>
+    <message>
+        <source>SFTP (SSH)</source>
+        <translation>SFTP（SSH）</translation>
+    </message>
+    <message>
+        <source>SMB (Windows share)</source>
+        <translation>SMB（Windows 共有）</translation>
+    </message>
+    <message>
+        <source>Test connection</source>
+        <translation>接続をテスト</translation>
+    </message>
+    <message>
+        <source>Connect with the settings shown (saved or not) and list the folder</source>
+        <translation>表示中の設定（保存済みかどうかを問わず）で接続し、フォルダーを一覧表示します</translation>
     </message>
     <message>
         <source>Interval (seconds)</source>
@@ -1322,12 +1426,16 @@ Output tokens: {output}</source>
         <translation>同期するサーバーを入力するか、同期をオフにしてください。</translation>
     </message>
     <message>
-        <source>Choose the SSH private key</source>
-        <translation>SSH 秘密鍵を選択</translation>
+        <source>Folder inside the share</source>
+        <translation>共有内のフォルダー</translation>
     </message>
     <message>
-        <source>Default</source>
-        <translation>既定</translation>
+        <source>Mounted folder</source>
+        <translation>マウント済みフォルダー</translation>
+    </message>
+    <message>
+        <source>Choose the SSH private key</source>
+        <translation>SSH 秘密鍵を選択</translation>
     </message>
     <message>
         <source>Browse…</source>
@@ -1740,6 +1848,150 @@ Output tokens: {output}</source>
     <message>
         <source>Not delivered: {error}</source>
         <translation>配信できませんでした：{error}</translation>
+    </message>
+    <message>
+        <source>{title}
+from {device} — open to read it, or continue it here</source>
+        <translation>{title}
+{device} から — 開いて読むか、ここで続けます</translation>
+    </message>
+    <message numerus="yes">
+        <source>{device} (%n)</source>
+        <translation>
+            <numerusform>{device}（%n）</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Other devices (%n)</source>
+        <translation>
+            <numerusform>他のデバイス（%n）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Sessions of your other computers, copied here by sync. They are read-only; open one to read it or continue it here.</source>
+        <translation>他のコンピューターのセッションで、同期によりここにコピーされたものです。読み取り専用です。開いて読むか、ここで続けられます。</translation>
+    </message>
+    <message>
+        <source>This session cannot be continued here: {error}</source>
+        <translation>このセッションはここで続けられません：{error}</translation>
+    </message>
+    <message>
+        <source>From {device}, last active {when}. Read-only: continue it here to reply.</source>
+        <translation>{device} から、最終アクティブは{when}。読み取り専用です。返信するにはここで続けてください。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n message(s).</source>
+        <translation>
+            <numerusform>%n 件のメッセージ。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{title} — from {device}</source>
+        <translation>{title} — {device} から</translation>
+    </message>
+    <message>
+        <source>Continue here</source>
+        <translation>ここで続ける</translation>
+    </message>
+    <message>
+        <source>Copy this conversation into a new chat on this computer and go on there; the original stays as it is.</source>
+        <translation>この会話をこのコンピューターの新しいチャットにコピーして、そこで続けます。元の会話はそのまま残ります。</translation>
+    </message>
+    <message>
+        <source>Sync stopped: nothing was archived on the server.</source>
+        <translation>同期を停止しました。サーバー上のファイルは何もアーカイブされていません。</translation>
+    </message>
+    <message>
+        <source>Another sync is running right now; try again in a moment.
+{detail}</source>
+        <translation>別の同期が実行中です。しばらくしてからもう一度お試しください。
+{detail}</translation>
+    </message>
+    <message>
+        <source>Sync failed: {error}</source>
+        <translation>同期に失敗しました：{error}</translation>
+    </message>
+    <message>
+        <source>This sync would archive {count} of the {total} files of this computer on the server.</source>
+        <translation>この同期では、サーバー上にあるこのコンピューターの {total} 個のファイルのうち {count} 個がアーカイブされます。</translation>
+    </message>
+    <message>
+        <source>That happens when many sessions were deleted here, or when this computer&apos;s sessions folder was replaced. Archived files are renamed on the server, not destroyed.</source>
+        <translation>これは、このコンピューターで多くのセッションを削除したか、セッションフォルダーが置き換えられた場合に起こります。アーカイブされたファイルはサーバー上で名前が変更されるだけで、削除されません。</translation>
+    </message>
+    <message>
+        <source>Archive and sync</source>
+        <translation>アーカイブして同期</translation>
+    </message>
+    <message>
+        <source>Sessions cannot be continued here without the local session store.</source>
+        <translation>ローカルのセッションストアがないため、ここでセッションを続けられません。</translation>
+    </message>
+    <message>
+        <source>{n} B</source>
+        <translation>{n} B</translation>
+    </message>
+    <message>
+        <source>{n} KB</source>
+        <translation>{n} KB</translation>
+    </message>
+    <message>
+        <source>{n} MB</source>
+        <translation>{n} MB</translation>
+    </message>
+    <message>
+        <source>Sent {files} files ({size}), received {rfiles} files ({rsize}).</source>
+        <translation>{files} 個のファイル（{size}）を送信し、{rfiles} 個のファイル（{rsize}）を受信しました。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) had problems:</source>
+        <translation>
+            <numerusform>%n 個のファイルで問題が発生しました：</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Up to date</source>
+        <translation>最新</translation>
+    </message>
+    <message>
+        <source>Syncing…</source>
+        <translation>同期中…</translation>
+    </message>
+    <message>
+        <source>Waiting to retry</source>
+        <translation>再試行を待機中</translation>
+    </message>
+    <message>
+        <source>Waiting for your confirmation</source>
+        <translation>確認を待っています</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失敗</translation>
+    </message>
+    <message>
+        <source>{time} ({age} ago)</source>
+        <translation>{time}（{age}前）</translation>
+    </message>
+    <message>
+        <source>{time} (in {wait})</source>
+        <translation>{time}（{wait}後）</translation>
+    </message>
+    <message>
+        <source>Sync is off.</source>
+        <translation>同期はオフです。</translation>
+    </message>
+    <message>
+        <source>Last sync: {when}</source>
+        <translation>前回の同期：{when}</translation>
+    </message>
+    <message>
+        <source>waiting for your confirmation to archive {count} files</source>
+        <translation>{count} 個のファイルのアーカイブの確認を待っています</translation>
+    </message>
+    <message>
+        <source>last error: {error}</source>
+        <translation>前回のエラー：{error}</translation>
     </message>
 </context>
 </TS>

@@ -406,12 +406,48 @@ Output tokens: {output}</source>
         <translation>连接已断开：{error}</translation>
     </message>
     <message>
+        <source>Sync is not available in this app.</source>
+        <translation>此应用中没有同步功能。</translation>
+    </message>
+    <message>
+        <source>Off — turn it on in the Sync settings.</source>
+        <translation>关闭 — 请在同步设置中开启。</translation>
+    </message>
+    <message>
+        <source>{state}: the next sync would archive {count} of the {total} files of this computer on the server. Use Sync now to confirm.</source>
+        <translation>{state}：下一次同步将在服务器上归档本机 {total} 个文件中的 {count} 个。请使用“立即同步”确认。</translation>
+    </message>
+    <message>
         <source>{time} — {error}</source>
         <translation>{time} — {error}</translation>
     </message>
     <message>
         <source>None</source>
         <translation>无</translation>
+    </message>
+    <message>
+        <source>Session sync</source>
+        <translation>会话同步</translation>
+    </message>
+    <message>
+        <source>Last good sync</source>
+        <translation>上次成功同步</translation>
+    </message>
+    <message>
+        <source>Next sync</source>
+        <translation>下次同步</translation>
+    </message>
+    <message>
+        <source>Last run</source>
+        <translation>上次运行</translation>
+    </message>
+    <message>
+        <source>Server host key</source>
+        <translation>服务器主机密钥</translation>
+    </message>
+    <message>
+        <source>Sync settings…</source>
+        <translation>同步设置…</translation>
     </message>
     <message>
         <source>none configured</source>
@@ -1290,6 +1326,10 @@ Output tokens: {output}</source>
         <translation>服务器</translation>
     </message>
     <message>
+        <source>Share</source>
+        <translation>共享</translation>
+    </message>
+    <message>
         <source>User name</source>
         <translation>用户名</translation>
     </message>
@@ -1302,8 +1342,72 @@ Output tokens: {output}</source>
         <translation>密码</translation>
     </message>
     <message>
+        <source>This computer&apos;s name</source>
+        <translation>本机名称</translation>
+    </message>
+    <message>
+        <source>Enter the name of the share on the server.</source>
+        <translation>请输入服务器上的共享名称。</translation>
+    </message>
+    <message>
+        <source>Choose the mounted folder to sync with.</source>
+        <translation>请选择要同步的已挂载文件夹。</translation>
+    </message>
+    <message>
+        <source>… and {count} more</source>
+        <translation>… 以及另外 {count} 个</translation>
+    </message>
+    <message>
+        <source>Connected. Device folders there:</source>
+        <translation>已连接。其中的设备文件夹：</translation>
+    </message>
+    <message>
+        <source>Connected. The folder has no device folders yet: the first sync creates this computer&apos;s.</source>
+        <translation>已连接。该文件夹中还没有设备文件夹：第一次同步会创建本机的文件夹。</translation>
+    </message>
+    <message>
+        <source>The test failed: {error}</source>
+        <translation>测试失败：{error}</translation>
+    </message>
+    <message>
+        <source>Server host key: {fingerprint}</source>
+        <translation>服务器主机密钥：{fingerprint}</translation>
+    </message>
+    <message>
+        <source>Turn sync on and save the settings first.</source>
+        <translation>请先开启同步并保存设置。</translation>
+    </message>
+    <message>
+        <source>e.g. /mnt/backup/molt</source>
+        <translation>例如 /mnt/backup/molt</translation>
+    </message>
+    <message>
+        <source>Default ({port})</source>
+        <translation>默认（{port}）</translation>
+    </message>
+    <message>
         <source>Folder on the server</source>
         <translation>服务器上的文件夹</translation>
+    </message>
+    <message>
+        <source>Choose the mounted folder</source>
+        <translation>选择已挂载的文件夹</translation>
+    </message>
+    <message>
+        <source>SFTP (SSH)</source>
+        <translation>SFTP（SSH）</translation>
+    </message>
+    <message>
+        <source>SMB (Windows share)</source>
+        <translation>SMB（Windows 共享）</translation>
+    </message>
+    <message>
+        <source>Test connection</source>
+        <translation>测试连接</translation>
+    </message>
+    <message>
+        <source>Connect with the settings shown (saved or not) and list the folder</source>
+        <translation>用当前显示的设置（无论是否已保存）连接并列出文件夹</translation>
     </message>
     <message>
         <source>Interval (seconds)</source>
@@ -1322,12 +1426,16 @@ Output tokens: {output}</source>
         <translation>请输入要同步的服务器，或关闭同步。</translation>
     </message>
     <message>
-        <source>Choose the SSH private key</source>
-        <translation>选择 SSH 私钥</translation>
+        <source>Folder inside the share</source>
+        <translation>共享内的文件夹</translation>
     </message>
     <message>
-        <source>Default</source>
-        <translation>默认</translation>
+        <source>Mounted folder</source>
+        <translation>已挂载的文件夹</translation>
+    </message>
+    <message>
+        <source>Choose the SSH private key</source>
+        <translation>选择 SSH 私钥</translation>
     </message>
     <message>
         <source>Browse…</source>
@@ -1443,7 +1551,7 @@ Output tokens: {output}</source>
     </message>
     <message>
         <source>Off</source>
-        <translation>已关闭</translation>
+        <translation>关闭</translation>
     </message>
     <message>
         <source>Not used yet</source>
@@ -1740,6 +1848,150 @@ Output tokens: {output}</source>
     <message>
         <source>Not delivered: {error}</source>
         <translation>未送达：{error}</translation>
+    </message>
+    <message>
+        <source>{title}
+from {device} — open to read it, or continue it here</source>
+        <translation>{title}
+来自 {device} — 打开即可阅读，或在此继续</translation>
+    </message>
+    <message numerus="yes">
+        <source>{device} (%n)</source>
+        <translation>
+            <numerusform>{device}（%n）</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Other devices (%n)</source>
+        <translation>
+            <numerusform>其他设备（%n）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Sessions of your other computers, copied here by sync. They are read-only; open one to read it or continue it here.</source>
+        <translation>你其他电脑上的会话，由同步复制到这里。它们是只读的；打开即可阅读，或在此继续。</translation>
+    </message>
+    <message>
+        <source>This session cannot be continued here: {error}</source>
+        <translation>无法在此继续该会话：{error}</translation>
+    </message>
+    <message>
+        <source>From {device}, last active {when}. Read-only: continue it here to reply.</source>
+        <translation>来自 {device}，最后活动于{when}。只读：在此继续即可回复。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n message(s).</source>
+        <translation>
+            <numerusform>%n 条消息。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{title} — from {device}</source>
+        <translation>{title} — 来自 {device}</translation>
+    </message>
+    <message>
+        <source>Continue here</source>
+        <translation>在此继续</translation>
+    </message>
+    <message>
+        <source>Copy this conversation into a new chat on this computer and go on there; the original stays as it is.</source>
+        <translation>将此对话复制到本机的新聊天中并在那里继续；原对话保持不变。</translation>
+    </message>
+    <message>
+        <source>Sync stopped: nothing was archived on the server.</source>
+        <translation>同步已停止：服务器上没有归档任何文件。</translation>
+    </message>
+    <message>
+        <source>Another sync is running right now; try again in a moment.
+{detail}</source>
+        <translation>另一个同步正在进行，请稍后再试。
+{detail}</translation>
+    </message>
+    <message>
+        <source>Sync failed: {error}</source>
+        <translation>同步失败：{error}</translation>
+    </message>
+    <message>
+        <source>This sync would archive {count} of the {total} files of this computer on the server.</source>
+        <translation>此次同步将在服务器上归档本机 {total} 个文件中的 {count} 个。</translation>
+    </message>
+    <message>
+        <source>That happens when many sessions were deleted here, or when this computer&apos;s sessions folder was replaced. Archived files are renamed on the server, not destroyed.</source>
+        <translation>这通常是因为在本机删除了许多会话，或本机的会话文件夹被替换。归档的文件在服务器上只是被重命名，不会被销毁。</translation>
+    </message>
+    <message>
+        <source>Archive and sync</source>
+        <translation>归档并同步</translation>
+    </message>
+    <message>
+        <source>Sessions cannot be continued here without the local session store.</source>
+        <translation>没有本地会话存储，无法在此继续会话。</translation>
+    </message>
+    <message>
+        <source>{n} B</source>
+        <translation>{n} B</translation>
+    </message>
+    <message>
+        <source>{n} KB</source>
+        <translation>{n} KB</translation>
+    </message>
+    <message>
+        <source>{n} MB</source>
+        <translation>{n} MB</translation>
+    </message>
+    <message>
+        <source>Sent {files} files ({size}), received {rfiles} files ({rsize}).</source>
+        <translation>已发送 {files} 个文件（{size}），已接收 {rfiles} 个文件（{rsize}）。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) had problems:</source>
+        <translation>
+            <numerusform>%n 个文件出现问题：</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Up to date</source>
+        <translation>已是最新</translation>
+    </message>
+    <message>
+        <source>Syncing…</source>
+        <translation>正在同步…</translation>
+    </message>
+    <message>
+        <source>Waiting to retry</source>
+        <translation>等待重试</translation>
+    </message>
+    <message>
+        <source>Waiting for your confirmation</source>
+        <translation>等待你的确认</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>{time} ({age} ago)</source>
+        <translation>{time}（{age}前）</translation>
+    </message>
+    <message>
+        <source>{time} (in {wait})</source>
+        <translation>{time}（{wait}后）</translation>
+    </message>
+    <message>
+        <source>Sync is off.</source>
+        <translation>同步已关闭。</translation>
+    </message>
+    <message>
+        <source>Last sync: {when}</source>
+        <translation>上次同步：{when}</translation>
+    </message>
+    <message>
+        <source>waiting for your confirmation to archive {count} files</source>
+        <translation>等待你确认归档 {count} 个文件</translation>
+    </message>
+    <message>
+        <source>last error: {error}</source>
+        <translation>上次错误：{error}</translation>
     </message>
 </context>
 </TS>
