@@ -119,6 +119,8 @@ class SyncService:
         self._absorb_file()
         self._subscribers: list[Callable[[SyncStatus], None]] = []
         self._task: asyncio.Task[None] | None = None
+        self._ev: asyncio.AbstractEventLoop | None = None
+        self._respawn: asyncio.TimerHandle | None = None
         self._wake: asyncio.Event | None = None
         self._run_lock: asyncio.Lock | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -152,17 +154,21 @@ class SyncService:
     async def start(self) -> None:
         if self._task is not None:
             return
+        self._ev = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._run_lock = asyncio.Lock()
         self._unsubscribe = self.config.subscribe(self._config_changed)
-        self._next_full = asyncio.get_running_loop().time()  # a first run right away
-        self._task = asyncio.create_task(self._loop(), name="sync")
+        self._next_full = self._ev.time()  # a first run right away
+        self._task = self._ev.create_task(self._loop(), name="sync")
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
             with contextlib.suppress(Exception):
                 self._unsubscribe()
             self._unsubscribe = None
+        if self._respawn is not None:
+            self._respawn.cancel()
+            self._respawn = None
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -198,8 +204,8 @@ class SyncService:
         if changed:
             self._status.enabled = cfg.enabled
             self._retry_at, self._failures = None, 0
-            with contextlib.suppress(RuntimeError):
-                self._next_full = asyncio.get_running_loop().time()
+            if self._ev is not None:
+                self._next_full = self._ev.time()
         self._kick()
 
     def _kick(self) -> None:
@@ -209,8 +215,25 @@ class SyncService:
     # --- the loop ---------------------------------------------------------------------------------
 
     async def _loop(self) -> None:
-        assert self._wake is not None
-        loop = asyncio.get_running_loop()
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The loop machinery itself failed (e.g. the task was stepped while the event loop was not
+            # running): start over a little later instead of spinning or dying.
+            log.exception("sync loop failed; starting it again")
+            assert self._ev is not None
+            self._respawn = self._ev.call_later(self.retry_base, self._restart)
+
+    def _restart(self) -> None:
+        self._respawn = None
+        if self._ev is not None and self._task is not None and self._task.done():
+            self._task = self._ev.create_task(self._loop(), name="sync")
+
+    async def _run(self) -> None:
+        assert self._wake is not None and self._ev is not None
+        loop = self._ev
         while True:
             self._wake.clear()
             cfg = self._cfg()
@@ -228,8 +251,13 @@ class SyncService:
                 due, push_only = now, True
             if due > now:
                 self._set(enabled=True, next_run_at=time.time() + (due - now))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), due - now)
+                # A timer that sets the event, rather than wait_for: nothing is left un-awaited when
+                # the wait cannot start.
+                timer = loop.call_later(due - now, self._wake.set)
+                try:
+                    await self._wake.wait()
+                finally:
+                    timer.cancel()
                 continue
             pending = self._status.pending is not None
             try:
@@ -238,6 +266,8 @@ class SyncService:
                 pass  # recorded in the status; the retry is scheduled
             except Exception:
                 log.exception("sync run failed")
+                if self._retry_at is None:  # never try again at once: that would spin
+                    self._retry_at = self._now() + self.retry_base
 
     def _on_change(self) -> None:
         self._push_wanted = True
@@ -343,7 +373,8 @@ class SyncService:
             return report
 
     def _now(self) -> float:
-        return asyncio.get_running_loop().time()
+        assert self._ev is not None, "SyncService.start() first"
+        return self._ev.time()
 
     def _finish(self, started: float, report: SyncReport, *, error: str | None, full: bool) -> None:
         s = self._status

@@ -262,3 +262,28 @@ async def test_the_monitor_sees_a_stale_sync_and_its_recovery(
                     "sync_stale to resolve")
     finally:
         await monitor.stop()
+
+
+async def test_an_unexpected_failure_is_retried_later_never_in_a_tight_loop(
+        remote: Path, state_home: Path, running: Callable[[], Running], monkeypatch: pytest.MonkeyPatch) -> None:
+    make_sessions(state_home, 1)
+    write_config(state_home, {"enabled": True, "backend": "folder", "path": str(remote), "deviceName": "laptop",
+                              "intervalSeconds": 3600, "watch": False})
+    calls: list[float] = []
+
+    async def broken_push(self: SyncEngine, confirm_mass_delete: bool = False) -> Any:
+        calls.append(asyncio.get_running_loop().time())
+        raise RuntimeError("an unforeseen bug")
+
+    monkeypatch.setattr(SyncEngine, "push", broken_push)
+    r = running()
+    r.service.retry_base = 0.5
+    await r.service.start()
+    await until(lambda: len(calls) >= 3, 20, "three attempts")
+    # Each retry waits its backoff: 0.5 s, then about 1 s (jitter 0.8-1.2).
+    assert calls[1] - calls[0] >= 0.35 and calls[2] - calls[1] >= 0.75, calls
+    status = r.status
+    assert status.state == "error" and "an unforeseen bug" in (status.last_error or "")
+    assert status.next_run_at is not None and status.last_good_at is None
+    monkeypatch.undo()
+    await until(lambda: r.status.last_good_at, 20, "a good sync once the bug is gone")
