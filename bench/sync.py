@@ -3,6 +3,8 @@
 Prints (no assertions):
   initial   - the first push of N sessions of ~20 KB each (target < 30 s), files and bytes sent
   append    - bytes sent and received by the push of one appended message with N sessions on the server
+  turn      - the same for a whole chat turn: two messages appended and the session's entry in
+              sessions.json updated (as the session store writes it), i.e. what a reply really costs
   noop      - bytes of a push with no local change
   watch     - with the SyncService's watch on, the delay from appending a message to its bytes being
               on the server (target < 5 s): median and max over the samples
@@ -35,6 +37,7 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 from molt_desktop.config.manager import ConfigManager  # noqa: E402
 from molt_desktop.sync import settings  # noqa: E402
 from molt_desktop.sync.engine import SyncEngine  # noqa: E402
+from molt_desktop.sync import store_delta  # noqa: E402
 from molt_desktop.sync.service import SyncService  # noqa: E402
 from tests.sync.sshd import sshd_server  # noqa: E402
 
@@ -56,8 +59,18 @@ def make_state(state: Path, sessions: int, size: int) -> list[Path]:
         transcripts.append(path)
         entries[f"agent:main:bench-{index}"] = {"sessionId": sid, "updatedAt": 1_700_000_000_000 + index,
                                                 "label": f"bench {index}"}
-    (folder / "sessions.json").write_text(json.dumps(entries), encoding="utf-8")
+    (folder / "sessions.json").write_bytes(store_delta.render(entries))
     return transcripts
+
+
+def update_entry(state: Path, index: int) -> None:
+    """What the session store does after a turn: the entry's time and usage change, the file is rewritten."""
+    path = state / "agents" / "main" / "sessions" / "sessions.json"
+    entries = json.loads(path.read_bytes())
+    entry = entries[f"agent:main:bench-{index}"]
+    entry.update({"updatedAt": int(time.time() * 1000), "inputTokens": random.randint(100, 9000),
+                  "outputTokens": random.randint(10, 900)})
+    path.write_bytes(store_delta.render(entries))
 
 
 def append_message(path: Path, text: str) -> bytes:
@@ -94,6 +107,13 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             report = await engine.push()
             out["append"] = {"files": report.files_sent, "bytesSent": report.bytes_sent,
                              "bytesReceived": report.bytes_received}
+            index = random.randrange(len(transcripts))
+            append_message(transcripts[index], "a question " * 10)
+            append_message(transcripts[index], "the reply " * 40)
+            update_entry(state, index)
+            report = await engine.push()
+            out["turn"] = {"files": report.files_sent, "bytesSent": report.bytes_sent,
+                           "bytesReceived": report.bytes_received}
             report = await engine.push()
             out["noop"] = {"bytesSent": report.bytes_sent, "bytesReceived": report.bytes_received}
         finally:
@@ -150,11 +170,13 @@ def main() -> int:
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
-    i, a, n, w = out["initial"], out["append"], out["noop"], out["watch"]
+    i, a, t, n, w = out["initial"], out["append"], out["turn"], out["noop"], out["watch"]
     print(f"initial sync of {out['sessions']} sessions of ~{out['sessionBytes']} B: {i['seconds']} s "
           f"({i['files']} files, {i['bytesSent']} B sent, {i['bytesReceived']} B received; target < 30 s)")
     print(f"one appended message with {out['sessions']} sessions: {a['bytesSent']} B sent, "
           f"{a['bytesReceived']} B received ({a['files']} files)")
+    print(f"one chat turn (two messages and the sessions.json entry): {t['bytesSent']} B sent, "
+          f"{t['bytesReceived']} B received ({t['files']} files)")
     print(f"push with no change: {n['bytesSent']} B sent, {n['bytesReceived']} B received")
     print(f"watch: message to server in median {w['medianSeconds']} s, max {w['maxSeconds']} s "
           f"over {w['samples']} samples (target < 5 s)")
