@@ -112,7 +112,9 @@ class MarkdownView(QTextBrowser):
         self.setLineWrapMode(QTextBrowser.LineWrapMode.WidgetWidth)
         self.setWordWrapMode(self.wordWrapMode().WrapAtWordBoundaryOrAnywhere)
         self.viewport().setAutoFillBackground(False)
-        self.setStyleSheet("QTextBrowser { background: transparent; }")
+        # The app's stylesheet gives text edits a border and padding (style.py); a message body has
+        # neither, or its height (the document's) would cut the text off.
+        self.setStyleSheet("QTextBrowser { background: transparent; border: none; padding: 0px; }")
         self.document().setDocumentMargin(2)
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self.stats = RenderStats(Counter())

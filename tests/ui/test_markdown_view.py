@@ -195,3 +195,24 @@ def test_list_items_sit_close_together(md: MarkdownView) -> None:
     gap = rects["two"].top() - rects["one"].bottom()
     assert 0 <= gap <= line / 2, (gap, line)
     assert rects["one"].top() - rects["Intro."].bottom() > gap  # the list is set off from the text
+
+
+def test_the_app_stylesheet_never_cuts_a_message_off(md: MarkdownView, qtbot: QtBot) -> None:
+    # The app styles every text edit with a border and padding (ui/style.py); a message body sizes
+    # itself to its document, so it must take none of that or its text is clipped.
+    from PySide6.QtWidgets import QApplication
+
+    from molt_desktop.ui.style import STYLESHEET, colors
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = app.styleSheet()
+    app.setStyleSheet(STYLESHEET % colors(False))
+    try:
+        md.set_markdown("Say hi\n\nHello from the model: **two** paragraphs.")
+        qtbot.waitUntil(lambda: md.height() >= int(md.document().size().height()))
+        document = int(md.document().size().height())
+        assert md.contentsRect().height() >= document, (md.contentsRect(), document)
+        assert md.viewport().height() >= document, (md.viewport().height(), document)
+    finally:
+        app.setStyleSheet(before)
