@@ -31,7 +31,7 @@ from molt_desktop.config.manager import ConfigManager, config_changed_payload
 from molt_desktop.gateway.metrics import GatewayMetrics
 from molt_desktop.gateway.pairing import PairingStore
 from molt_desktop.gateway.ratelimit import AuthRateLimiter
-from molt_desktop.gateway.rpc.sessions import warm_session_list
+from molt_desktop.gateway.rpc.sessions import changed_payload, warm_session_list
 from molt_desktop.gateway.server import GatewayServer
 from molt_desktop.gateway.state import GatewayState
 from molt_desktop.gateway.tls import TlsConfigError, server_tls
@@ -41,6 +41,7 @@ from molt_desktop.logs import get_logger
 from molt_desktop.monitor.service import Monitor
 from molt_desktop.sessions.store import SessionStore
 from molt_desktop.sync.service import SyncService
+from molt_desktop.sync.synced import SyncedSession, fork_synced
 
 log = get_logger("app")
 
@@ -205,6 +206,16 @@ class Services:
             log.warning(_("Chats cannot get replies yet: {problem}. Add a provider under models.providers and "
                           "set agents.defaults.model.primary in {path}.").format(problem=problem,
                                                                                   path=self.config.path))
+
+    async def fork_synced(self, session: SyncedSession) -> str:
+        """Continue another device's synced session here: a new local session, announced to every
+        client of the gateway (`sessions.changed`, reason "create") like any other new session."""
+        if self.store is None or self.gateway is None:
+            raise StartupError(_("The session store is not running."))
+        store = self.store
+        key = await asyncio.to_thread(fork_synced, store, self.state_dir, session)
+        self.gateway.publish("sessions.changed", changed_payload(key, "create", store.get(key)))
+        return key
 
     def _local_client_options(self) -> ClientOptions:
         """How this app's own UI connects to the embedded gateway (read at every connect)."""

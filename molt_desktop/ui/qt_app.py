@@ -248,8 +248,8 @@ class DesktopApp(QObject):
         from molt_desktop.ui.sync_bridge import SyncBridge
 
         services = self.services
-        self.sync = SyncBridge(getattr(services, "sync", None), self.state, getattr(services, "store", None),
-                               self.bridge)
+        self.sync = SyncBridge(getattr(services, "sync", None), self.state,
+                               services.fork_synced if services is not None else None, self.bridge)
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = TrayIcon(self.bridge, self.actions, self)
             self.tray.show()

@@ -1,6 +1,6 @@
 """The sync service, seen from Qt: its status as signals, "Sync now" with its questions, synced sessions.
 
-`SyncBridge(service, state_dir, store, parent)` subscribes to the SyncService (sync/service.py;
+`SyncBridge(service, state_dir, fork, parent)` subscribes to the SyncService (sync/service.py;
 None when the app runs without one: then sync is simply unavailable) and re-emits its SyncStatus
 as `statusChanged(status)`; `syncedChanged()` follows a run that received files, so the other
 devices' sessions are read again. The app creates it with the GatewayBridge as its parent, so the
@@ -8,7 +8,9 @@ tray, the health view, the settings and the session list find it with `SyncBridg
 
 `run_now(say, parent)` is the one "Sync now" of the tray, Settings and Health: it runs
 `sync_now()`, asks before a run that would archive most files on the server (and runs again with
-the confirmation), and tells the outcome through `say(title, text, level)`.
+the confirmation), and tells the outcome through `say(title, text, level)`. `fork(session)`
+continues a synced session here through the app's services (Services.fork_synced), which announce
+the new session to the gateway's clients.
 Also here: the words for a status (state, last sync, last run), shared by those windows.
 
 Not here: the service (sync/service.py), the synced files (sync/synced.py), the widgets.
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from molt_desktop.logs import get_logger
-from molt_desktop.sync.synced import SyncedSession, fork_synced, list_synced, synced_history
+from molt_desktop.sync.synced import SyncedSession, list_synced, synced_history
 from molt_desktop.ui.dialogs import show_dialog
 from molt_desktop.ui.health_monitor import format_duration
 from molt_desktop.ui.i18n import tr
@@ -41,12 +43,14 @@ class SyncBridge(QObject):
     syncedChanged = Signal()  # a run brought files: the synced sessions may have changed
     runningChanged = Signal(bool)  # a "Sync now" of this bridge started or ended
 
-    def __init__(self, service: Any, state_dir: Path, store: Any = None, parent: QObject | None = None) -> None:
+    def __init__(self, service: Any, state_dir: Path,
+                 fork: Callable[[SyncedSession], Awaitable[str]] | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("syncBridge")
         self.service = service
         self.state_dir = Path(state_dir)
-        self.store = store
+        self._fork = fork
         self.running = False
         self._last_attempt: float | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -152,9 +156,9 @@ class SyncBridge(QObject):
         return await asyncio.to_thread(synced_history, self.state_dir, session)
 
     async def fork(self, session: SyncedSession) -> str:
-        if self.store is None:
+        if self._fork is None:
             raise RuntimeError(tr("Sessions cannot be continued here without the local session store."))
-        return await asyncio.to_thread(fork_synced, self.store, self.state_dir, session)
+        return await self._fork(session)
 
 
 # --- words ---------------------------------------------------------------------------------------

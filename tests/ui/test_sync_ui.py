@@ -92,7 +92,7 @@ def core_english() -> Iterator[None]:
 @pytest.fixture
 def fake(desktop: Desktop) -> Iterator[FakeSync]:
     service = FakeSync()
-    sync = SyncBridge(service, desktop.state, desktop.services.store, desktop.bridge)
+    sync = SyncBridge(service, desktop.state, desktop.services.fork_synced, desktop.bridge)
     yield service
     sync.close()
     sync.deleteLater()
@@ -387,7 +387,8 @@ async def test_other_devices_listed_read_only_and_continued_here(desktop: Deskto
     history = await desktop.bridge.call("chat.history", {"sessionKey": key})
     assert [m["content"][0]["text"] for m in history["messages"]] == ["How do I bake bread?",
                                                                       "Flour, water, salt, yeast."]
-    await widget.refresh()
+    # The gateway announces the new session (sessions.changed): the list shows it by itself.
+    await wait_until(lambda: widget.row(key) is not None, what="the continued session in the list")
     row = widget.row(key)
     assert row is not None and row.get("label") == "How do I bake bread? (from laptop)"
 

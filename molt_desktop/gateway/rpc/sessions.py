@@ -108,11 +108,17 @@ def _text_of(message: dict[str, Any]) -> str:
     return ""
 
 
-def changed(ctx: RpcContext, key: str, reason: str, entry: dict[str, Any] | None) -> None:
+def changed_payload(key: str, reason: str, entry: dict[str, Any] | None) -> dict[str, Any]:
+    """The `sessions.changed` event of one session (also published by the app for changes it makes
+    to the store itself, such as a session continued from another device)."""
     payload: dict[str, Any] = {"sessionKey": key, "reason": reason}
     if entry is not None:
         payload["session"] = _row(key, entry)
-    ctx.server.publish("sessions.changed", payload)
+    return payload
+
+
+def changed(ctx: RpcContext, key: str, reason: str, entry: dict[str, Any] | None) -> None:
+    ctx.server.publish("sessions.changed", changed_payload(key, reason, entry))
 
 
 async def sessions_list(ctx: RpcContext, params: dict[str, Any]) -> dict[str, Any] | EncodedPayload:
