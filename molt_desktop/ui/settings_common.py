@@ -41,13 +41,19 @@ def help_html(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
 
 
-def error_label() -> QLabel:
+def text_label(name: str) -> QLabel:
+    """A wrapped, selectable plain-text label (results, fingerprints, errors people may copy)."""
     label = QLabel()
-    label.setObjectName("fieldError")
+    label.setObjectName(name)
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setStyleSheet(f"color: {ERROR_COLOR};")
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def error_label() -> QLabel:
+    label = text_label("fieldError")
+    label.setStyleSheet(f"color: {ERROR_COLOR};")
     label.hide()
     return label
 

@@ -27,7 +27,7 @@ from molt_desktop.ui.bridge import GatewayBridge, describe_error
 from molt_desktop.ui.dialogs import show_dialog
 from molt_desktop.ui.i18n import tr
 from molt_desktop.ui.remote_probe import RemoteCheck, check_remote
-from molt_desktop.ui.settings_common import ERROR_COLOR, OK_COLOR, WARNING_COLOR
+from molt_desktop.ui.settings_common import ERROR_COLOR, OK_COLOR, WARNING_COLOR, text_label
 from molt_desktop.ui.style import themed_icon
 
 
@@ -115,14 +115,14 @@ class RemoteTestPanel(QWidget):
         tls = QVBoxLayout(self.tls_box)
         prints = QFormLayout()
         prints.setHorizontalSpacing(10)
-        self.pinned_name, self.pinned_value = QLabel(), _text_label("pinnedFingerprint")
-        self.server_name, self.server_value = QLabel(), _text_label("serverFingerprint")
+        self.pinned_name, self.pinned_value = QLabel(), text_label("pinnedFingerprint")
+        self.server_name, self.server_value = QLabel(), text_label("serverFingerprint")
         for name, value in ((self.pinned_name, self.pinned_value), (self.server_name, self.server_value)):
             value.setWordWrap(False)
             value.setFont(mono_font())
             prints.addRow(name, value)
         tls.addLayout(prints)
-        self.tls_text = _text_label("tlsMismatchText")
+        self.tls_text = text_label("tlsMismatchText")
         self.trust_button = QPushButton(themed_icon("warning"), "")
         self.trust_button.setObjectName("trustFingerprint")
         self.trust_button.clicked.connect(lambda: self.bridge.spawn(self.trust()))
@@ -139,14 +139,14 @@ class RemoteTestPanel(QWidget):
         font = self.pairing_title.font()
         font.setWeight(font.Weight.DemiBold)
         self.pairing_title.setFont(font)
-        self.pairing_intro = _text_label("pairingIntro")
-        self.request_label = _text_label("pairingRequest")
-        self.openclaw_label = _text_label("pairingOpenclawLabel")
-        self.molt_label = _text_label("pairingMoltLabel")
+        self.pairing_intro = text_label("pairingIntro")
+        self.request_label = text_label("pairingRequest")
+        self.openclaw_label = text_label("pairingOpenclawLabel")
+        self.molt_label = text_label("pairingMoltLabel")
         self.command_rows: list[CommandRow] = []
         self._commands = QVBoxLayout()
         self._commands.setSpacing(4)
-        self.pairing_after = _text_label("pairingAfter")
+        self.pairing_after = text_label("pairingAfter")
         self.check_again = QPushButton(themed_icon("refresh"), "")
         self.check_again.setObjectName("checkAgain")
         self.check_again.clicked.connect(self.run)
@@ -314,15 +314,6 @@ def _box(name: str) -> QFrame:
     box.setFrameShape(QFrame.Shape.StyledPanel)
     box.setStyleSheet(f"QFrame#{name} {{ border: 1px solid palette(mid); border-radius: 8px; }}")
     return box
-
-
-def _text_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
 
 
 __all__ = ["CommandRow", "RemoteTarget", "RemoteTestPanel"]

@@ -17,8 +17,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLineEdit,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from molt_desktop.config.schema import SyncConfig
@@ -26,7 +25,8 @@ from molt_desktop.config.secrets import keyring_name
 from molt_desktop.logs import register_secret
 from molt_desktop.ui.bridge import GatewayBridge
 from molt_desktop.ui.i18n import tr
-from molt_desktop.ui.settings_common import ERROR_COLOR, OK_COLOR, SecretField, SettingsPage, collect_secret
+from molt_desktop.ui.settings_common import (ERROR_COLOR, OK_COLOR, SecretField, SettingsPage, collect_secret,
+                                             text_label)
 from molt_desktop.ui.settings_store import ConfigDraft
 from molt_desktop.ui.sync_bridge import SyncBridge, last_sync_line
 
@@ -121,9 +121,9 @@ class SyncPage(SettingsPage):
         row.addWidget(self.sync_button)
         row.addStretch(1)
         column.addLayout(row)
-        self.test_result = _label("syncTestResult")
-        self.fingerprint = _label("syncFingerprint")
-        self.last_sync = _label("syncLastSync")
+        self.test_result = text_label("syncTestResult")
+        self.fingerprint = text_label("syncFingerprint")
+        self.last_sync = text_label("syncLastSync")
         self.last_sync.setProperty("muted", True)
         for label in (self.test_result, self.fingerprint, self.last_sync):
             column.addWidget(label)
@@ -316,15 +316,6 @@ def _with_button() -> tuple[QWidget, QLineEdit, QPushButton]:
     row.addWidget(edit, 1)
     row.addWidget(button)
     return box, edit, button
-
-
-def _label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
 
 
 __all__ = ["SyncPage"]
