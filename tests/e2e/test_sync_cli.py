@@ -5,7 +5,6 @@ messages when sync is not set up."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +12,14 @@ import asyncssh
 import pytest
 
 from tests.e2e.conftest import CliResult, run_cli
+from tests.sync import conftest as sync_fixtures
 from tests.sync.sshd import SshServer, sshd_server
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture
-def sshd(tmp_path: Path) -> Iterator[SshServer]:
-    with sshd_server(tmp_path / "sshd") as server:
-        yield server
-
-
-@pytest.fixture
-def remote(tmp_path: Path) -> Path:
-    root = tmp_path / "remote"
-    root.mkdir()
-    return root
+# The sync tests' fixtures: a running sshd, and an empty folder on it.
+sshd = sync_fixtures.sshd
+remote = sync_fixtures.remote
 
 
 def configure(home: Path, sshd: SshServer, remote: Path, device: str, **extra: Any) -> None:

@@ -6,8 +6,9 @@ a tdbsam passdb there with one user (the current user, password `SmbServer.passw
 its own session (`start_new_session=True`): stopping it must never signal pytest's process group.
 `kill()` ends it with SIGKILL, including the per-connection and helper processes it forked;
 `start()` brings it back on the same port with the same users and files. `stop_connections()`
-freezes the per-connection processes (a transfer in flight stays where it is).
-Not here: the tests themselves (tests/sync/test_smb.py).
+freezes the per-connection processes (a transfer in flight stays where it is). `smb_backend()` is an
+SmbBackend on the share, logged on as the server's user.
+Not here: the tests themselves (tests/sync/test_smb.py), the process and port utilities (servers.py).
 """
 
 from __future__ import annotations
@@ -15,33 +16,20 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
 
+from molt_desktop.sync.smb import SmbBackend
+from tests.sync.servers import free_port, freeze, kill_tree, launch, process_tree, wait_listening
+
 # Debian puts them in /usr/sbin and /usr/bin; a PATH without sbin should not hide them.
 SMBD = shutil.which("smbd") or "/usr/sbin/smbd"
 SMBPASSWD = shutil.which("smbpasswd") or "/usr/bin/smbpasswd"
 START_DEADLINE = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _alive(process: psutil.Process) -> bool:
-    try:
-        return process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 class SmbServer:
@@ -50,7 +38,7 @@ class SmbServer:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.host = "127.0.0.1"
-        self.port = _free_port()
+        self.port = free_port()
         self.user = getpass.getuser()
         self.password = "smb-test-Pa55word"
         self.share_name = "molt"
@@ -100,50 +88,23 @@ class SmbServer:
     def start(self) -> None:
         """Start smbd (on the same port as before) and return once the port accepts connections."""
         assert self.process is None, "smbd is already running"
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen([SMBD, "--foreground", "--debug-stdout", "--no-process-group",
-                                             "-s", str(self.config)],
-                                            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                            start_new_session=True)
-        deadline = time.monotonic() + START_DEADLINE
-        while True:
-            if self.process.poll() is not None:
-                self.process = None
-                raise RuntimeError(f"smbd exited at start:\n{self.log.read_text(errors='replace')[-3000:]}")
-            try:
-                with socket.create_connection((self.host, self.port), timeout=1):
-                    return
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.kill()
-                    raise RuntimeError(f"smbd did not listen on {self.port}:\n"
-                                       f"{self.log.read_text(errors='replace')[-3000:]}")
-                time.sleep(0.02)
+        self.process = launch([SMBD, "--foreground", "--debug-stdout", "--no-process-group", "-s", str(self.config)],
+                              self.log)
+        try:
+            wait_listening(self.process, self.host, self.port, START_DEADLINE, self.log, "smbd")
+        except RuntimeError:
+            self.kill()
+            raise
 
     def _processes(self) -> list[psutil.Process]:
         assert self.process is not None
-        try:
-            main = psutil.Process(self.process.pid)
-            return [main, *main.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
+        return process_tree(self.process.pid)
 
     def kill(self) -> None:
         """SIGKILL smbd and every process it forked (open connections die with it)."""
-        if self.process is None:
-            return
-        victims = self._processes()
         process, self.process = self.process, None
-        for victim in victims:
-            try:
-                victim.send_signal(signal.SIGKILL)
-            except psutil.NoSuchProcess:
-                pass
-        process.wait(timeout=10)
-        # The forked ones are not ours to reap: gone or a zombie means their sockets are closed.
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(_alive(v) for v in victims[1:]):
-            time.sleep(0.01)
+        if process is not None:
+            kill_tree(process)
 
     def connection_processes(self) -> list[psutil.Process]:
         """The smbd children serving a client connection (those with an established TCP socket)."""
@@ -158,16 +119,18 @@ class SmbServer:
 
     def stop_connections(self) -> None:
         """SIGSTOP the processes serving connections: a transfer in flight freezes where it is."""
-        for child in self.connection_processes():
-            try:
-                os.kill(child.pid, signal.SIGSTOP)
-            except ProcessLookupError:
-                pass
+        freeze(self.connection_processes())
 
 
 def check_installed() -> None:
     if not os.access(SMBD, os.X_OK) or not os.access(SMBPASSWD, os.X_OK):
         raise RuntimeError("samba is not installed: run scripts/system-deps.sh (as root)")
+
+
+def smb_backend(server: SmbServer, root: str = "sync", **kwargs: object) -> SmbBackend:
+    """An SmbBackend on `server`'s share, logged on as its user; `kwargs` override the options."""
+    options: dict[str, object] = {"username": server.user, "password": server.password, "port": server.port} | kwargs
+    return SmbBackend(server.host, server.share_name, root, **options)  # type: ignore[arg-type]
 
 
 @contextmanager

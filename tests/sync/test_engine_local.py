@@ -20,22 +20,9 @@ from molt_desktop.sync.index import load_index
 from molt_desktop.sync.local import LocalFolderBackend
 from molt_desktop.sync.manifest import Manifest
 from molt_desktop.sync.push import is_temp_name
+from tests.sync.helpers import A_DIR, A_ID, B_DIR, SESS, engines, line, session_file
 
-SESS = "agents/main/sessions"
-A_ID, B_ID = "aaaaaaaa11112222", "bbbbbbbb33334444"
-A_DIR, B_DIR = "alpha-aaaaaaaa", "beta-bbbbbbbb"
 MANIFEST = "manifest.json"
-
-
-def _line(i: int, size: int = 200) -> bytes:
-    return json.dumps({"type": "message", "id": f"{i:08x}", "text": "x" * size}).encode() + b"\n"
-
-
-def _session(state: Path, name: str, data: bytes) -> Path:
-    path = state / SESS / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
 
 
 class Flaky(LocalFolderBackend):
@@ -70,7 +57,7 @@ def env(tmp_path: Path) -> Env:
 
 def _engines(env: Env) -> tuple[SyncEngine, SyncEngine]:
     _root, a, b, backend = env
-    return SyncEngine(a, backend, "alpha", A_ID), SyncEngine(b, backend, "beta", B_ID)
+    return engines(a, b, backend)
 
 
 async def _remote_manifest(root: Path, folder: str = A_DIR) -> Manifest:
@@ -86,8 +73,8 @@ async def test_first_push_of_many_sessions_and_pull_by_the_other_device(env: Env
     root, a, b, _backend = env
     ea, eb = _engines(env)
     for i in range(60):
-        _session(a, f"s{i:03d}.jsonl", b"".join(_line(j) for j in range(i % 7 + 1)))
-    _session(a, "sessions.json", b'{"agent:main:main":{"sessionId":"s000"}}')
+        session_file(a, f"s{i:03d}.jsonl", b"".join(line(j) for j in range(i % 7 + 1)))
+    session_file(a, "sessions.json", b'{"agent:main:main":{"sessionId":"s000"}}')
     report = await ea.push()
     assert report.files_sent == 61 and not report.errors
     data_bytes = sum(p.stat().st_size for p in (a / SESS).iterdir())
@@ -116,14 +103,14 @@ async def test_first_push_of_many_sessions_and_pull_by_the_other_device(env: Env
 async def test_append_is_shipped_as_a_delta(env: Env) -> None:
     root, a, b, _backend = env
     ea, eb = _engines(env)
-    body = b"".join(_line(i, 1000) for i in range(5 * 1024))
+    body = b"".join(line(i, 1000) for i in range(5 * 1024))
     assert len(body) > 5_000_000
-    path = _session(a, "big.jsonl", body)
-    _session(a, "sessions.json", b"{}")
+    path = session_file(a, "big.jsonl", body)
+    session_file(a, "sessions.json", b"{}")
     await ea.push()
     await eb.pull()
     with open(path, "ab") as fh:
-        fh.write(_line(99999, 400))
+        fh.write(line(99999, 400))
     report = await ea.push()
     assert report.files_sent == 1 and report.bytes_sent < 20_000, report
     assert (root / A_DIR / SESS / "big.jsonl").read_bytes() == path.read_bytes()
@@ -135,11 +122,11 @@ async def test_append_is_shipped_as_a_delta(env: Env) -> None:
 async def test_rewritten_transcript_is_replaced_by_temp_and_rename(env: Env) -> None:
     root, a, _b, _backend = env
     ea, _eb = _engines(env)
-    path = _session(a, "s.jsonl", _line(1) + _line(2))
+    path = session_file(a, "s.jsonl", line(1) + line(2))
     await ea.push()
     remote = root / A_DIR / SESS / "s.jsonl"
     inode = remote.stat().st_ino
-    path.write_bytes(_line(3) + _line(4) + _line(5))  # compaction/reset: not a prefix of the old one
+    path.write_bytes(line(3) + line(4) + line(5))  # compaction/reset: not a prefix of the old one
     report = await ea.push()
     assert report.files_sent == 1
     assert remote.read_bytes() == path.read_bytes()
@@ -152,8 +139,8 @@ async def test_rewritten_transcript_is_replaced_by_temp_and_rename(env: Env) -> 
 async def test_deleted_session_is_archived_and_still_readable_elsewhere(env: Env) -> None:
     root, a, b, _backend = env
     ea, eb = _engines(env)
-    keep = [_session(a, f"k{i}.jsonl", _line(i)) for i in range(3)]
-    gone = _session(a, "gone.jsonl", _line(7) + _line(8))
+    keep = [session_file(a, f"k{i}.jsonl", line(i)) for i in range(3)]
+    gone = session_file(a, "gone.jsonl", line(7) + line(8))
     content = gone.read_bytes()
     await ea.push()
     await eb.pull()
@@ -178,13 +165,13 @@ async def test_deleted_session_is_archived_and_still_readable_elsewhere(env: Env
 async def test_crash_before_the_manifest_keeps_the_old_one_and_the_next_run_completes(env: Env) -> None:
     root, a, b, backend = env
     ea, eb = _engines(env)
-    path = _session(a, "s.jsonl", _line(1))
-    _session(a, "t.jsonl", _line(2))
+    path = session_file(a, "s.jsonl", line(1))
+    session_file(a, "t.jsonl", line(2))
     await ea.push()
     before = (root / A_DIR / MANIFEST).read_bytes()
     with open(path, "ab") as fh:
-        fh.write(_line(3))
-    _session(a, "new.jsonl", _line(4))
+        fh.write(line(3))
+    session_file(a, "new.jsonl", line(4))
     backend.fail_on = MANIFEST
     with pytest.raises(SyncBackendError):
         await ea.push()
@@ -193,7 +180,7 @@ async def test_crash_before_the_manifest_keeps_the_old_one_and_the_next_run_comp
     assert not _temps(root / A_DIR)
     # A reader trusts only the old manifest: the appended bytes and the new file are not seen.
     await eb.pull()
-    assert (b / "synced" / A_DIR / SESS / "s.jsonl").read_bytes() == _line(1)
+    assert (b / "synced" / A_DIR / SESS / "s.jsonl").read_bytes() == line(1)
     assert not (b / "synced" / A_DIR / SESS / "new.jsonl").exists()
     report = await ea.push()
     assert not report.errors
@@ -208,7 +195,7 @@ async def test_lock_refuses_a_second_sync_of_the_same_device(env: Env) -> None:
     root, a, _b, backend = env
     ea, _eb = _engines(env)
     other = SyncEngine(a, backend, "alpha", A_ID)
-    _session(a, "s.jsonl", _line(1))
+    session_file(a, "s.jsonl", line(1))
     backend.gate = asyncio.Event()
     first = asyncio.create_task(ea.push())
     await backend.entered.wait()  # the first push holds the lock, paused mid-upload
@@ -224,7 +211,7 @@ async def test_lock_refuses_a_second_sync_of_the_same_device(env: Env) -> None:
 async def test_a_stale_lock_is_taken_over(env: Env) -> None:
     root, a, _b, _backend = env
     ea, _eb = _engines(env)
-    _session(a, "s.jsonl", _line(1))
+    session_file(a, "s.jsonl", line(1))
     (root / A_DIR).mkdir()
     lock = root / A_DIR / ".lock"
     lock.write_text(json.dumps({"pid": 1, "host": "elsewhere", "time": time.time() - 3600, "token": "x"}))
@@ -242,7 +229,7 @@ async def test_a_fresh_lock_of_a_process_that_is_gone_is_taken_over_at_once(env:
     # machine must not wait for the lock to go stale.
     root, a, _b, _backend = env
     ea, _eb = _engines(env)
-    _session(a, "s.jsonl", _line(1))
+    session_file(a, "s.jsonl", line(1))
     (root / A_DIR).mkdir()
     lock = root / A_DIR / ".lock"
     child = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -254,7 +241,7 @@ async def test_a_fresh_lock_of_a_process_that_is_gone_is_taken_over_at_once(env:
     assert not lock.exists()
     # This process's own abandoned lock (a token it no longer holds) is taken over too.
     lock.write_text(_lock_of(psutil.Process(), token="abandoned"))
-    _session(a, "t.jsonl", _line(2))
+    session_file(a, "t.jsonl", line(2))
     assert (await ea.push()).files_sent == 1
     assert not lock.exists()
 
@@ -262,7 +249,7 @@ async def test_a_fresh_lock_of_a_process_that_is_gone_is_taken_over_at_once(env:
 async def test_a_fresh_lock_of_a_live_process_on_this_machine_is_respected(env: Env) -> None:
     root, a, _b, _backend = env
     ea, _eb = _engines(env)
-    _session(a, "s.jsonl", _line(1))
+    session_file(a, "s.jsonl", line(1))
     (root / A_DIR).mkdir()
     lock = root / A_DIR / ".lock"
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -279,7 +266,7 @@ async def test_a_fresh_lock_of_a_live_process_on_this_machine_is_respected(env: 
 async def test_mass_delete_needs_confirmation(env: Env) -> None:
     root, a, _b, _backend = env
     ea, _eb = _engines(env)
-    paths = [_session(a, f"s{i}.jsonl", _line(i)) for i in range(6)]
+    paths = [session_file(a, f"s{i}.jsonl", line(i)) for i in range(6)]
     await ea.push()
     before = (root / A_DIR / MANIFEST).read_bytes()
     for p in paths[:4]:
@@ -299,12 +286,12 @@ async def test_mass_delete_needs_confirmation(env: Env) -> None:
 async def test_torn_local_index_is_rebuilt_and_push_still_right(env: Env) -> None:
     root, a, _b, _backend = env
     ea, _eb = _engines(env)
-    path = _session(a, "s.jsonl", _line(1))
+    path = session_file(a, "s.jsonl", line(1))
     await ea.push()
     index = a / "sync" / "local-index.json"
     index.write_bytes(index.read_bytes()[:7])
     with open(path, "ab") as fh:
-        fh.write(_line(2))
+        fh.write(line(2))
     report = await ea.push()
     assert report.files_sent == 1 and not report.errors
     assert json.loads(index.read_text())["files"]

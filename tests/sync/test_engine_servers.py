@@ -6,31 +6,24 @@ a deleted session archived on the server and still readable by the other device;
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from molt_desktop.sync.backend import Backend
 from molt_desktop.sync.engine import SyncEngine
-from molt_desktop.sync.sftp import SftpBackend
-from molt_desktop.sync.smb import SmbBackend
-from tests.sync.smbd import smbd_server
-from tests.sync.sshd import sshd_server
+from tests.sync.helpers import A_DIR, B_DIR, SESS, files_of, line, session_file, two_devices
+from tests.sync.smbd import SmbServer, smb_backend
+from tests.sync.sshd import SshServer, sftp_backend
 
 
 @pytest.fixture(params=["smb", "sftp"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path, object]]:
+def server(request: pytest.FixtureRequest) -> tuple[str, Path, object]:
     """(kind, the server folder as seen on disk, the running server)."""
     if request.param == "smb":
-        with smbd_server(tmp_path / "smbd") as smbd:
-            yield "smb", smbd.share_dir / "sync", smbd
-    else:
-        with sshd_server(tmp_path / "sshd") as sshd:
-            root = tmp_path / "remote"
-            root.mkdir()
-            yield "sftp", root, sshd
+        return "smb", request.getfixturevalue("share_root"), request.getfixturevalue("smbd")
+    return "sftp", request.getfixturevalue("remote"), request.getfixturevalue("sshd")
 
 
 @pytest.fixture
@@ -39,52 +32,28 @@ def remote_root(server: tuple[str, Path, object]) -> Path:
 
 
 def make_backend(server: tuple[str, Path, object], known_hosts: Path) -> Backend:
-    kind, root, running = server
-    if kind == "smb":
-        s: Any = running
-        return SmbBackend(s.host, s.share_name, "sync", username=s.user, password=s.password, port=s.port)
-    h: Any = running
-    return SftpBackend(h.host, h.port, h.user, str(root), key_file=h.client_key, known_hosts=known_hosts)
-
-
-SESS = "agents/main/sessions"
-A_ID, B_ID = "aaaaaaaa11112222", "bbbbbbbb33334444"
-A_DIR, B_DIR = "alpha-aaaaaaaa", "beta-bbbbbbbb"
-
-
-def _line(i: int, size: int = 200) -> bytes:
-    return json.dumps({"type": "message", "id": f"{i:08x}", "text": "x" * size}).encode() + b"\n"
-
-
-def _session(state: Path, name: str, data: bytes) -> Path:
-    path = state / SESS / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    _kind, root, running = server
+    if isinstance(running, SmbServer):
+        return smb_backend(running)
+    assert isinstance(running, SshServer)
+    return sftp_backend(running, root, known_hosts)
 
 
 @pytest.fixture
 async def devices(server: tuple[str, Path, object], tmp_path: Path) -> AsyncIterator[tuple[SyncEngine, SyncEngine]]:
     """Two devices (two state dirs), each with its own connection to the server."""
-    a, b = make_backend(server, tmp_path / "kh-a"), make_backend(server, tmp_path / "kh-b")
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    yield SyncEngine(tmp_path / "a", a, "alpha", A_ID), SyncEngine(tmp_path / "b", b, "beta", B_ID)
-    await a.close()
-    await b.close()
+    async with two_devices(tmp_path, make_backend(server, tmp_path / "kh-a"),
+                           make_backend(server, tmp_path / "kh-b")) as engines:
+        yield engines
 
 
 async def test_two_devices_see_each_others_sessions(devices: tuple[SyncEngine, SyncEngine], remote_root: Path) -> None:
     ea, eb = devices
     for i in range(100):
-        _session(ea.state_dir, f"a{i}.jsonl", b"".join(_line(i * 10 + k) for k in range(5)))
-    _session(ea.state_dir, "sessions.json", json.dumps({f"agent:main:a{i}": {} for i in range(100)}).encode())
-    _session(eb.state_dir, "b0.jsonl", _line(1000) + _line(1001))
-    _session(eb.state_dir, "sessions.json", b'{"agent:main:b0": {}}')
+        session_file(ea.state_dir, f"a{i}.jsonl", b"".join(line(i * 10 + k) for k in range(5)))
+    session_file(ea.state_dir, "sessions.json", json.dumps({f"agent:main:a{i}": {} for i in range(100)}).encode())
+    session_file(eb.state_dir, "b0.jsonl", line(1000) + line(1001))
+    session_file(eb.state_dir, "sessions.json", b'{"agent:main:b0": {}}')
 
     pushed_a = await ea.sync_now()
     pushed_b = await eb.sync_now()
@@ -95,22 +64,22 @@ async def test_two_devices_see_each_others_sessions(devices: tuple[SyncEngine, S
     assert pulled.files_received == 2 and not pulled.errors
 
     # Each device's folder on the share holds its own files; each sees the other's under synced/.
-    assert _files(remote_root / A_DIR / SESS) == _files(ea.state_dir / SESS)
-    assert _files(remote_root / B_DIR / SESS) == _files(eb.state_dir / SESS)
-    assert _files(eb.state_dir / "synced" / A_DIR / SESS) == _files(ea.state_dir / SESS)
-    assert _files(ea.state_dir / "synced" / B_DIR / SESS) == _files(eb.state_dir / SESS)
+    assert files_of(remote_root / A_DIR / SESS) == files_of(ea.state_dir / SESS)
+    assert files_of(remote_root / B_DIR / SESS) == files_of(eb.state_dir / SESS)
+    assert files_of(eb.state_dir / "synced" / A_DIR / SESS) == files_of(ea.state_dir / SESS)
+    assert files_of(ea.state_dir / "synced" / B_DIR / SESS) == files_of(eb.state_dir / SESS)
     assert not (remote_root / A_DIR / ".lock").exists() and not (remote_root / B_DIR / ".lock").exists()
 
     # A new message on each side travels on the next round.
     with (ea.state_dir / SESS / "a3.jsonl").open("ab") as fh:
-        fh.write(_line(5000))
+        fh.write(line(5000))
     with (eb.state_dir / SESS / "b0.jsonl").open("ab") as fh:
-        fh.write(_line(6000))
+        fh.write(line(6000))
     await ea.sync_now()
     await eb.sync_now()
     await ea.pull()
-    assert (eb.state_dir / "synced" / A_DIR / SESS / "a3.jsonl").read_bytes().endswith(_line(5000))
-    assert (ea.state_dir / "synced" / B_DIR / SESS / "b0.jsonl").read_bytes().endswith(_line(6000))
+    assert (eb.state_dir / "synced" / A_DIR / SESS / "a3.jsonl").read_bytes().endswith(line(5000))
+    assert (ea.state_dir / "synced" / B_DIR / SESS / "b0.jsonl").read_bytes().endswith(line(6000))
 
 
 async def test_a_deleted_session_is_archived_and_still_readable_elsewhere(
@@ -118,8 +87,8 @@ async def test_a_deleted_session_is_archived_and_still_readable_elsewhere(
 ) -> None:
     ea, eb = devices
     for i in range(3):
-        _session(ea.state_dir, f"k{i}.jsonl", _line(i))
-    gone = _session(ea.state_dir, "gone.jsonl", _line(7) + _line(8))
+        session_file(ea.state_dir, f"k{i}.jsonl", line(i))
+    gone = session_file(ea.state_dir, "gone.jsonl", line(7) + line(8))
     content = gone.read_bytes()
     await ea.push()
     await eb.pull()
@@ -134,28 +103,28 @@ async def test_a_deleted_session_is_archived_and_still_readable_elsewhere(
     assert not (await ea.push()).errors
 
     # On the server the session is archived, never destroyed.
-    on_server = _files(remote_root / A_DIR / SESS)
+    on_server = files_of(remote_root / A_DIR / SESS)
     assert "gone.jsonl" not in on_server
     assert [content] == [data for name, data in on_server.items() if name.startswith("gone.jsonl")]
     # The other device still reads it (under its archived name), and no longer as a live session.
     assert not (await eb.pull()).errors
-    synced = _files(eb.state_dir / "synced" / A_DIR / SESS)
+    synced = files_of(eb.state_dir / "synced" / A_DIR / SESS)
     assert "gone.jsonl" not in synced
     assert [content] == [data for name, data in synced.items() if name.startswith("gone.jsonl")]
-    assert synced["k1.jsonl"] == _line(1)
+    assert synced["k1.jsonl"] == line(1)
 
 
 async def test_an_append_to_a_5_mb_transcript_sends_under_20_kb(
     devices: tuple[SyncEngine, SyncEngine], remote_root: Path
 ) -> None:
     ea, eb = devices
-    big = _session(ea.state_dir, "big.jsonl", b"".join(_line(i, 1000) for i in range(5000)))
+    big = session_file(ea.state_dir, "big.jsonl", b"".join(line(i, 1000) for i in range(5000)))
     assert big.stat().st_size > 5_000_000
     first = await ea.push()
     assert first.bytes_sent >= big.stat().st_size
     await eb.pull()
 
-    message = _line(99_999, 400)
+    message = line(99_999, 400)
     with big.open("ab") as fh:
         fh.write(message)
     report = await ea.push()

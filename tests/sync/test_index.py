@@ -16,30 +16,9 @@ from molt_desktop.sync.backend import SyncBackendError
 from molt_desktop.sync.engine import SyncEngine, SyncLocked
 from molt_desktop.sync.index import Head, load_index
 from molt_desktop.sync.local import LocalFolderBackend
-from molt_desktop.sync.manifest import FileEntry, Manifest
+from molt_desktop.sync.manifest import FileEntry, Manifest, ManifestError
 from molt_desktop.sync.push import is_temp_name
-
-SESS = "agents/main/sessions"
-A_ID, B_ID, C_ID = "aaaaaaaa11112222", "bbbbbbbb33334444", "cccccccc55556666"
-A_DIR = "alpha-aaaaaaaa"
-
-
-def _line(i: int, size: int = 200) -> bytes:
-    return json.dumps({"type": "message", "id": f"{i:08x}", "text": "x" * size}).encode() + b"\n"
-
-
-def _session(state: Path, name: str, data: bytes) -> Path:
-    path = state / SESS / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
-
-
-def _dirs(tmp_path: Path, *names: str) -> list[Path]:
-    out = [tmp_path / n for n in names]
-    for p in out:
-        p.mkdir()
-    return out
+from tests.sync.helpers import A_DIR, A_ID, B_ID, C_ID, SESS, engines, line, make_dirs, session_file
 
 
 def _synced(state: Path, folder: str = A_DIR) -> dict[str, bytes]:
@@ -64,18 +43,18 @@ def _leftovers(share: Path) -> list[str]:
 
 
 async def test_one_message_with_1000_sessions_costs_a_few_kb(tmp_path: Path) -> None:
-    share, a, b = _dirs(tmp_path, "share", "a", "b")
+    share, a, b = make_dirs(tmp_path, "share", "a", "b")
     backend = LocalFolderBackend(share)
-    ea, eb = SyncEngine(a, backend, "alpha", A_ID), SyncEngine(b, backend, "beta", B_ID)
+    ea, eb = engines(a, b, backend)
     for i in range(1000):
-        _session(a, f"s{i:04d}.jsonl", _line(i, 600))
-    _session(a, "sessions.json", b"{}")
+        session_file(a, f"s{i:04d}.jsonl", line(i, 600))
+    session_file(a, "sessions.json", b"{}")
     first = await ea.push()
     assert first.files_sent == 1001 and not first.errors
     assert (await eb.pull()).files_received == 1001
 
     with open(a / SESS / "s0500.jsonl", "ab") as fh:
-        fh.write(_line(1, 400))
+        fh.write(line(1, 400))
     push = await ea.push()
     cost = push.bytes_sent + push.bytes_received
     print(f"one message, 1000 sessions: push sent {push.bytes_sent} B, received {push.bytes_received} B")
@@ -145,17 +124,17 @@ class Crashing(LocalFolderBackend):
 
 
 def _first_state(a: Path) -> None:
-    _session(a, "grow.jsonl", _line(1) + _line(2))
-    _session(a, "rewrite.jsonl", _line(3))
-    _session(a, "gone.jsonl", _line(4))
-    _session(a, "sessions.json", b'{"k":1}')
+    session_file(a, "grow.jsonl", line(1) + line(2))
+    session_file(a, "rewrite.jsonl", line(3))
+    session_file(a, "gone.jsonl", line(4))
+    session_file(a, "sessions.json", b'{"k":1}')
 
 
 def _second_state(a: Path) -> None:
     with open(a / SESS / "grow.jsonl", "ab") as fh:
-        fh.write(_line(5))
-    (a / SESS / "rewrite.jsonl").write_bytes(_line(6) + _line(7))
-    _session(a, "new.jsonl", _line(8))
+        fh.write(line(5))
+    (a / SESS / "rewrite.jsonl").write_bytes(line(6) + line(7))
+    session_file(a, "new.jsonl", line(8))
     (a / SESS / "gone.jsonl").rename(a / SESS / "gone.jsonl.deleted.2026-01-01T00-00-00.000Z")
     (a / SESS / "sessions.json").write_bytes(b'{"k":2}')
 
@@ -170,7 +149,7 @@ async def test_a_crash_at_every_step_keeps_the_last_commit_and_the_next_run_comp
     step = 1
     while True:
         (tmp_path / f"run{step}").mkdir()
-        share, a, b, c = _dirs(tmp_path / f"run{step}", "share", "a", "b", "c")
+        share, a, b, c = make_dirs(tmp_path / f"run{step}", "share", "a", "b", "c")
         backend = Crashing(share)
         _first_state(a)
         await SyncEngine(a, backend, "alpha", A_ID).push()
@@ -208,7 +187,7 @@ async def test_a_crash_at_every_step_keeps_the_last_commit_and_the_next_run_comp
 
 
 async def test_a_replaced_large_file_resumes_its_upload(tmp_path: Path) -> None:
-    share, a = _dirs(tmp_path, "share", "a")
+    share, a = make_dirs(tmp_path, "share", "a")
 
     class Dropping(LocalFolderBackend):
         drop_at: int | None = None
@@ -221,9 +200,9 @@ async def test_a_replaced_large_file_resumes_its_upload(tmp_path: Path) -> None:
 
     backend = Dropping(share)
     engine = SyncEngine(a, backend, "alpha", A_ID)
-    path = _session(a, "big.jsonl", b"".join(_line(i, 1000) for i in range(5 * 1024)))
+    path = session_file(a, "big.jsonl", b"".join(line(i, 1000) for i in range(5 * 1024)))
     await engine.push()
-    path.write_bytes(b"".join(_line(i + 7, 1000) for i in range(5 * 1024)))  # rewritten (compaction)
+    path.write_bytes(b"".join(line(i + 7, 1000) for i in range(5 * 1024)))  # rewritten (compaction)
     size = path.stat().st_size
     backend.drop_at = 3 << 20
     with pytest.raises(SyncBackendError):
@@ -236,7 +215,7 @@ async def test_a_replaced_large_file_resumes_its_upload(tmp_path: Path) -> None:
     assert (share / A_DIR / SESS / "big.jsonl").read_bytes() == path.read_bytes()
     assert not _leftovers(share)
     # A part whose bytes do not match the local file is not resumed: the upload starts over.
-    path.write_bytes(b"".join(_line(i + 9, 1000) for i in range(5 * 1024)))
+    path.write_bytes(b"".join(line(i + 9, 1000) for i in range(5 * 1024)))
     backend.drop_at = 2 << 20
     with pytest.raises(SyncBackendError):
         await engine.push()
@@ -251,7 +230,7 @@ async def test_a_replaced_large_file_resumes_its_upload(tmp_path: Path) -> None:
 
 
 async def test_a_long_push_refreshes_its_lock_and_a_second_one_stays_out(tmp_path: Path) -> None:
-    share, a = _dirs(tmp_path, "share", "a")
+    share, a = make_dirs(tmp_path, "share", "a")
     now = [1_000_000.0]
 
     class Slow(LocalFolderBackend):
@@ -269,7 +248,7 @@ async def test_a_long_push_refreshes_its_lock_and_a_second_one_stays_out(tmp_pat
 
     backend = Slow(share)
     clock = lambda: now[0]  # noqa: E731
-    _session(a, "big.jsonl", b"".join(_line(i, 1000) for i in range(5 * 1024)))
+    session_file(a, "big.jsonl", b"".join(line(i, 1000) for i in range(5 * 1024)))
     first = asyncio.create_task(SyncEngine(a, backend, "alpha", A_ID, clock=clock).push())
     await backend.paused.wait()
     # 600 s of uploads so far, as long as the stale limit: without a refresh it would be taken over.
@@ -284,7 +263,7 @@ async def test_a_long_push_refreshes_its_lock_and_a_second_one_stays_out(tmp_pat
 
 
 async def test_the_lock_is_released_when_a_push_is_cancelled(tmp_path: Path) -> None:
-    share, a = _dirs(tmp_path, "share", "a")
+    share, a = make_dirs(tmp_path, "share", "a")
     entered, gate = asyncio.Event(), asyncio.Event()
 
     class Paused(LocalFolderBackend):
@@ -294,7 +273,7 @@ async def test_the_lock_is_released_when_a_push_is_cancelled(tmp_path: Path) -> 
                 await gate.wait()
             await super().write_new(path, data)
 
-    _session(a, "s.jsonl", _line(1))
+    session_file(a, "s.jsonl", line(1))
     task = asyncio.create_task(SyncEngine(a, Paused(share), "alpha", A_ID).push())
     await entered.wait()
     assert (share / A_DIR / ".lock").exists()
@@ -309,16 +288,16 @@ async def test_the_lock_is_released_when_a_push_is_cancelled(tmp_path: Path) -> 
 async def test_compaction_writes_a_new_base_and_removes_the_old_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    share, a, b = _dirs(tmp_path, "share", "a", "b")
+    share, a, b = make_dirs(tmp_path, "share", "a", "b")
     backend = LocalFolderBackend(share)
-    ea, eb = SyncEngine(a, backend, "alpha", A_ID), SyncEngine(b, backend, "beta", B_ID)
+    ea, eb = engines(a, b, backend)
     monkeypatch.setattr(index_mod, "JOURNAL_MIN", 600)
     monkeypatch.setattr(index_mod, "JOURNAL_SHARE", 0.0)
-    path = _session(a, "s.jsonl", _line(0))
+    path = session_file(a, "s.jsonl", line(0))
     heads = []
     for i in range(1, 9):
         with open(path, "ab") as fh:
-            fh.write(_line(i))
+            fh.write(line(i))
         await ea.push()
         head = Head.loads((share / A_DIR / "manifest.json").read_bytes())
         heads.append(head)
@@ -334,9 +313,9 @@ async def test_compaction_writes_a_new_base_and_removes_the_old_files(
 
 
 async def test_a_version_1_manifest_is_read_and_replaced_by_an_index(tmp_path: Path) -> None:
-    share, a, b = _dirs(tmp_path, "share", "a", "b")
-    data = _line(1)
-    _session(a, "s.jsonl", data)
+    share, a, b = make_dirs(tmp_path, "share", "a", "b")
+    data = line(1)
+    session_file(a, "s.jsonl", data)
     (share / A_DIR / SESS).mkdir(parents=True)
     (share / A_DIR / SESS / "s.jsonl").write_bytes(data)
     old = Manifest({"name": "alpha", "id": A_ID}, {f"{SESS}/s.jsonl": FileEntry(len(data), hashlib.sha256(data).hexdigest(), 1.0)})
@@ -346,7 +325,7 @@ async def test_a_version_1_manifest_is_read_and_replaced_by_an_index(tmp_path: P
     ea = SyncEngine(a, backend, "alpha", A_ID)
     assert (await ea.push()).files_sent == 0  # already there: nothing uploaded again
     with open(a / SESS / "s.jsonl", "ab") as fh:
-        fh.write(_line(2))
+        fh.write(line(2))
     assert (await ea.push()).files_sent == 1
     assert Head.loads((share / A_DIR / "manifest.json").read_bytes()).base is not None
     await SyncEngine(b, backend, "beta", B_ID).pull()
@@ -354,12 +333,12 @@ async def test_a_version_1_manifest_is_read_and_replaced_by_an_index(tmp_path: P
 
 
 async def test_progress_is_reported(tmp_path: Path) -> None:
-    share, a, b = _dirs(tmp_path, "share", "a", "b")
+    share, a, b = make_dirs(tmp_path, "share", "a", "b")
     backend = LocalFolderBackend(share)
     for i in range(3):
-        _session(a, f"s{i}.jsonl", _line(i))
+        session_file(a, f"s{i}.jsonl", line(i))
     seen: list[tuple[str, int, int]] = []
-    ea, eb = SyncEngine(a, backend, "alpha", A_ID), SyncEngine(b, backend, "beta", B_ID)
+    ea, eb = engines(a, b, backend)
     ea.on_progress = eb.on_progress = lambda phase, done, total: seen.append((phase, done, total))
     await ea.push()
     await eb.pull()
@@ -368,19 +347,19 @@ async def test_progress_is_reported(tmp_path: Path) -> None:
 
 
 async def test_a_tampered_journal_is_refused_by_readers(tmp_path: Path) -> None:
-    share, a, b = _dirs(tmp_path, "share", "a", "b")
+    share, a, b = make_dirs(tmp_path, "share", "a", "b")
     backend = LocalFolderBackend(share)
-    path = _session(a, "s.jsonl", _line(1))
+    path = session_file(a, "s.jsonl", line(1))
     ea = SyncEngine(a, backend, "alpha", A_ID)
     await ea.push()
     with open(path, "ab") as fh:
-        fh.write(_line(2))
+        fh.write(line(2))
     await ea.push()
     head = Head.loads((share / A_DIR / "manifest.json").read_bytes())
     assert head.journal is not None
     journal = share / A_DIR / head.journal.name
     journal.write_bytes(journal.read_bytes().replace(b'"s":', b'"s":1'))
-    with pytest.raises(index_mod.ManifestError):
+    with pytest.raises(ManifestError):
         await load_index(backend, A_DIR, None, {})
     report = await SyncEngine(b, backend, "beta", B_ID).pull()
     assert report.errors and not _synced(b)

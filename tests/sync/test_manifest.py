@@ -17,14 +17,11 @@ from molt_desktop.sync.manifest import (
     safe_relpath,
     scan_local,
 )
-
-SESS = "agents/main/sessions"
+from tests.sync.helpers import SESS, session_file
 
 
 def _write(state: Path, name: str, data: bytes) -> Path:
-    path = state / SESS / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    path = session_file(state, name, data)
     # Older than the racy window, so the cache may trust the hash.
     os.utime(path, (1_700_000_000, 1_700_000_000))
     return path

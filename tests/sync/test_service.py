@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,32 +21,10 @@ from molt_desktop.sync import settings
 from molt_desktop.sync.engine import SyncEngine, SyncLocked, SyncNeedsConfirmation
 from molt_desktop.sync.local import LocalFolderBackend
 from molt_desktop.sync.service import SyncDisabled, SyncService, SyncStatus, read_status_file
-from tests.sync.sshd import SshServer, sshd_server
+from tests.sync.helpers import until
+from tests.sync.sshd import SshServer
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def sshd(tmp_path: Path) -> Iterator[SshServer]:
-    with sshd_server(tmp_path / "sshd") as server:
-        yield server
-
-
-@pytest.fixture
-def remote(tmp_path: Path) -> Path:
-    root = tmp_path / "remote"
-    root.mkdir()
-    return root
-
-
-async def until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert asyncio.get_running_loop().time() < deadline, f"timed out after {timeout} s waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 def sync_section(sshd: SshServer, remote: Path, **extra: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncssh
@@ -13,30 +13,13 @@ import pytest
 
 from molt_desktop.sync.backend import SyncBackendError
 from molt_desktop.sync.sftp import SftpBackend
-from tests.sync.sshd import SshServer, sshd_server
+from tests.sync.helpers import check_create_exclusive, server_killed_mid_upload
+from tests.sync.sshd import SshServer, sftp_backend
 
 
 @pytest.fixture
-def sshd(tmp_path: Path) -> Iterator[SshServer]:
-    with sshd_server(tmp_path / "sshd") as server:
-        yield server
-
-
-@pytest.fixture
-def remote_root(tmp_path: Path) -> Path:
-    root = tmp_path / "remote"
-    root.mkdir()
-    return root
-
-
-def make_backend(sshd: SshServer, root: Path, known_hosts: Path, **kwargs: object) -> SftpBackend:
-    options: dict[str, object] = {"key_file": sshd.client_key, "known_hosts": known_hosts} | kwargs
-    return SftpBackend(sshd.host, sshd.port, sshd.user, str(root), **options)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-async def backend(sshd: SshServer, remote_root: Path, tmp_path: Path) -> AsyncIterator[SftpBackend]:
-    b = make_backend(sshd, remote_root, tmp_path / "known_hosts")
+async def backend(sshd: SshServer, remote: Path, tmp_path: Path) -> AsyncIterator[SftpBackend]:
+    b = sftp_backend(sshd, remote, tmp_path / "known_hosts")
     await b.connect()
     yield b
     await b.close()
@@ -46,20 +29,20 @@ def fingerprint(public_key_file: Path) -> str:
     return asyncssh.read_public_key(public_key_file).get_fingerprint("sha256")
 
 
-async def test_files_and_folders(backend: SftpBackend, remote_root: Path) -> None:
+async def test_files_and_folders(backend: SftpBackend, remote: Path) -> None:
     await backend.makedirs("dev-1/agents/main/sessions")
     await backend.makedirs("dev-1/agents/main/sessions")  # existing is fine
-    assert (remote_root / "dev-1/agents/main/sessions").is_dir()
+    assert (remote / "dev-1/agents/main/sessions").is_dir()
 
     await backend.write_new("dev-1/a.jsonl", b"line 1\n")
-    assert (remote_root / "dev-1/a.jsonl").read_bytes() == b"line 1\n"
+    assert (remote / "dev-1/a.jsonl").read_bytes() == b"line 1\n"
     await backend.write_new("dev-1/a.jsonl", b"new\n")  # overwrites, shorter
-    assert (remote_root / "dev-1/a.jsonl").read_bytes() == b"new\n"
+    assert (remote / "dev-1/a.jsonl").read_bytes() == b"new\n"
 
     # write_at appends in place: the bytes before the offset stay as they are
     await backend.write_at("dev-1/a.jsonl", 4, b"more\n")
     await backend.write_at("dev-1/a.jsonl", 9, b"x" * 300_000)
-    assert (remote_root / "dev-1/a.jsonl").read_bytes() == b"new\nmore\n" + b"x" * 300_000
+    assert (remote / "dev-1/a.jsonl").read_bytes() == b"new\nmore\n" + b"x" * 300_000
     with pytest.raises(SyncBackendError):
         await backend.write_at("dev-1/missing.jsonl", 0, b"x")  # 'r+b' never creates
 
@@ -84,48 +67,39 @@ async def test_files_and_folders(backend: SftpBackend, remote_root: Path) -> Non
     assert await backend.listdir("dev-1/agents/main/sessions") == []
 
     await backend.remove("dev-1/a.jsonl")
-    assert not (remote_root / "dev-1/a.jsonl").exists()
+    assert not (remote / "dev-1/a.jsonl").exists()
     await backend.remove("dev-1/a.jsonl")  # already gone is fine
 
     with pytest.raises(SyncBackendError, match="leaves the sync folder"):
         await backend.stat("../outside")
 
 
-async def test_rename_replaces_the_target(backend: SftpBackend, remote_root: Path) -> None:
+async def test_rename_replaces_the_target(backend: SftpBackend, remote: Path) -> None:
     await backend.write_new("manifest.json", b"old")
     await backend.write_new(".manifest.json.tmp", b"new manifest")
     await backend.rename(".manifest.json.tmp", "manifest.json")
-    assert (remote_root / "manifest.json").read_bytes() == b"new manifest"
-    assert not (remote_root / ".manifest.json.tmp").exists()
+    assert (remote / "manifest.json").read_bytes() == b"new manifest"
+    assert not (remote / ".manifest.json.tmp").exists()
 
     await backend.write_new("sess.jsonl", b"data")
     await backend.makedirs("archive")
     await backend.rename("sess.jsonl", "archive/sess.jsonl")  # to a free name, into a folder
-    assert (remote_root / "archive/sess.jsonl").read_bytes() == b"data"
+    assert (remote / "archive/sess.jsonl").read_bytes() == b"data"
     with pytest.raises(SyncBackendError):
         await backend.rename("sess.jsonl", "again.jsonl")  # the source is gone
 
 
-async def test_create_exclusive(backend: SftpBackend, remote_root: Path) -> None:
-    await backend.makedirs("dev-1")
-    assert await backend.create_exclusive("dev-1/.lock", b"holder A") is True
-    assert await backend.create_exclusive("dev-1/.lock", b"holder B") is False
-    assert (remote_root / "dev-1/.lock").read_bytes() == b"holder A"
-    await backend.remove("dev-1/.lock")
-    assert await backend.create_exclusive("dev-1/.lock", b"holder B") is True
-    assert (remote_root / "dev-1/.lock").read_bytes() == b"holder B"
-    # a failure that is not "exists" is an error, not False
-    with pytest.raises(SyncBackendError):
-        await backend.create_exclusive("no/such/folder/.lock", b"x")
+async def test_create_exclusive(backend: SftpBackend, remote: Path) -> None:
+    await check_create_exclusive(backend, remote)
 
 
-async def test_concurrent_operations_share_one_connection(backend: SftpBackend, remote_root: Path) -> None:
+async def test_concurrent_operations_share_one_connection(backend: SftpBackend, remote: Path) -> None:
     await asyncio.gather(*(backend.write_new(f"f{i}", bytes([i]) * 1000) for i in range(20)))
     assert sorted(f.name for f in await backend.listdir(".")) == sorted(f"f{i}" for i in range(20))
-    assert (remote_root / "f7").read_bytes() == b"\x07" * 1000
+    assert (remote / "f7").read_bytes() == b"\x07" * 1000
 
 
-async def test_permission_denied_is_a_sync_error(backend: SftpBackend, remote_root: Path) -> None:
+async def test_permission_denied_is_a_sync_error(backend: SftpBackend, remote: Path) -> None:
     # A path under a regular file cannot be a folder, whoever the user is (root ignores modes).
     await backend.write_new("plain", b"x")
     with pytest.raises(SyncBackendError) as info:
@@ -134,12 +108,12 @@ async def test_permission_denied_is_a_sync_error(backend: SftpBackend, remote_ro
 
 
 async def test_first_contact_pins_the_host_key(
-    sshd: SshServer, remote_root: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    sshd: SshServer, remote: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     known_hosts = tmp_path / "state" / "sync" / "known_hosts"
     seen: list[str] = []
     caplog.set_level(logging.INFO, logger="molt_desktop.sync")
-    b = make_backend(sshd, remote_root, known_hosts, on_new_host_key=seen.append)
+    b = sftp_backend(sshd, remote, known_hosts, on_new_host_key=seen.append)
     await b.connect()
     await b.close()
 
@@ -151,7 +125,7 @@ async def test_first_contact_pins_the_host_key(
     assert known_hosts.read_text() == f"[127.0.0.1]:{sshd.port} {kind} {blob}\n"
 
     # the second contact finds the pinned key: nothing new is written or reported
-    again = make_backend(sshd, remote_root, known_hosts, on_new_host_key=seen.append)
+    again = sftp_backend(sshd, remote, known_hosts, on_new_host_key=seen.append)
     await again.connect()
     await again.write_new("x", b"1")
     await again.close()
@@ -159,9 +133,9 @@ async def test_first_contact_pins_the_host_key(
     assert known_hosts.read_text().count("\n") == 1
 
 
-async def test_a_changed_host_key_is_refused(sshd: SshServer, remote_root: Path, tmp_path: Path) -> None:
+async def test_a_changed_host_key_is_refused(sshd: SshServer, remote: Path, tmp_path: Path) -> None:
     known_hosts = tmp_path / "known_hosts"
-    first = make_backend(sshd, remote_root, known_hosts)
+    first = sftp_backend(sshd, remote, known_hosts)
     await first.connect()
     await first.close()
     old = fingerprint(sshd.host_key_public)
@@ -173,7 +147,7 @@ async def test_a_changed_host_key_is_refused(sshd: SshServer, remote_root: Path,
     assert new != old
 
     seen: list[str] = []
-    b = make_backend(sshd, remote_root, known_hosts, on_new_host_key=seen.append)
+    b = sftp_backend(sshd, remote, known_hosts, on_new_host_key=seen.append)
     with pytest.raises(SyncBackendError) as info:
         await b.connect()
     message = str(info.value)
@@ -182,23 +156,23 @@ async def test_a_changed_host_key_is_refused(sshd: SshServer, remote_root: Path,
     assert seen == []
     with pytest.raises(SyncBackendError):
         await b.listdir("")  # operations connect lazily and are refused the same way
-    assert not (remote_root / "x").exists()
+    assert not (remote / "x").exists()
 
 
-async def test_a_wrong_client_key_is_refused(sshd: SshServer, remote_root: Path, tmp_path: Path) -> None:
+async def test_a_wrong_client_key_is_refused(sshd: SshServer, remote: Path, tmp_path: Path) -> None:
     stranger = tmp_path / "stranger_ed25519"
     asyncssh.generate_private_key("ssh-ed25519").write_private_key(stranger)
-    b = make_backend(sshd, remote_root, tmp_path / "known_hosts", key_file=stranger)
+    b = sftp_backend(sshd, remote, tmp_path / "known_hosts", key_file=stranger)
     with pytest.raises(SyncBackendError, match="authentication failed"):
         await b.connect()
 
 
 async def test_password_never_appears_in_the_error(
-    sshd: SshServer, remote_root: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    sshd: SshServer, remote: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     secret = "hunter2-very-secret"
-    b = SftpBackend(sshd.host, sshd.port, "nobody-here", str(remote_root), password=secret,
+    b = SftpBackend(sshd.host, sshd.port, "nobody-here", str(remote), password=secret,
                     known_hosts=tmp_path / "known_hosts")
     with pytest.raises(SyncBackendError) as info:
         await b.connect()
@@ -206,50 +180,19 @@ async def test_password_never_appears_in_the_error(
     assert secret not in caplog.text
 
 
-async def test_connection_refused_is_a_sync_error(sshd: SshServer, remote_root: Path, tmp_path: Path) -> None:
+async def test_connection_refused_is_a_sync_error(sshd: SshServer, remote: Path, tmp_path: Path) -> None:
     sshd.kill()
-    b = make_backend(sshd, remote_root, tmp_path / "known_hosts")
+    b = sftp_backend(sshd, remote, tmp_path / "known_hosts")
     with pytest.raises(SyncBackendError, match="refused"):
         await b.connect()
 
 
-async def test_sshd_killed_mid_upload(sshd: SshServer, backend: SftpBackend, remote_root: Path) -> None:
-    await backend.makedirs("dev-1")
-    await backend.write_new("dev-1/big.jsonl", b"old contents\n")
-    payload = b"y" * (128 * 1024 * 1024)
-    temp = remote_root / "dev-1/.big.jsonl.tmp"
-
-    upload = asyncio.create_task(backend.write_new("dev-1/.big.jsonl.tmp", payload))
-    # Wait until bytes arrive, then freeze the server where it is and kill it: the upload
-    # cannot have been acknowledged as complete.
-    for _ in range(6000):
-        if temp.exists() and temp.stat().st_size > 0 or upload.done():
-            break
-        await asyncio.sleep(0.005)
-    assert not upload.done(), "the upload finished before the server could be stopped"
-    sshd.stop_connections()
-    assert temp.stat().st_size < len(payload)
-    sshd.kill()
-
-    with pytest.raises(SyncBackendError) as info:
-        await upload
-    assert "connection" in str(info.value).lower()
-    # the final name still holds the old file, complete
-    assert (remote_root / "dev-1/big.jsonl").read_bytes() == b"old contents\n"
-    with pytest.raises(SyncBackendError):
-        await backend.stat("dev-1/big.jsonl")  # server down: an error, not a hang
-
-    # the next run, with the server back, completes (the backend reconnects by itself)
-    sshd.start()
-    data = b"new contents\n" * 1000
-    await backend.write_new("dev-1/.big.jsonl.tmp", data)
-    await backend.rename("dev-1/.big.jsonl.tmp", "dev-1/big.jsonl")
-    assert (remote_root / "dev-1/big.jsonl").read_bytes() == data
-    assert [f.name for f in await backend.listdir("dev-1")] == ["big.jsonl"]
+async def test_sshd_killed_mid_upload(sshd: SshServer, backend: SftpBackend, remote: Path) -> None:
+    await server_killed_mid_upload(sshd, backend, remote, 128 * 1024 * 1024)
 
 
 async def test_rename_without_posix_rename(
-    backend: SftpBackend, remote_root: Path, monkeypatch: pytest.MonkeyPatch
+    backend: SftpBackend, remote: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A server without posix-rename@openssh.com: the target is removed, then the file renamed.
     await backend.write_new("t", b"x")  # connects
@@ -262,9 +205,9 @@ async def test_rename_without_posix_rename(
     await backend.write_new("manifest.json", b"old")
     await backend.write_new(".manifest.json.tmp", b"new")
     await backend.rename(".manifest.json.tmp", "manifest.json")
-    assert (remote_root / "manifest.json").read_bytes() == b"new"
+    assert (remote / "manifest.json").read_bytes() == b"new"
     await backend.rename("t", "u")
-    assert (remote_root / "u").read_bytes() == b"x"
+    assert (remote / "u").read_bytes() == b"x"
 
 
 async def test_a_server_that_never_answers(tmp_path: Path) -> None:
@@ -287,7 +230,7 @@ async def test_a_server_that_never_answers(tmp_path: Path) -> None:
         await server.wait_closed()
 
 
-async def test_engine_push_and_pull_over_sftp(sshd: SshServer, remote_root: Path, tmp_path: Path) -> None:
+async def test_engine_push_and_pull_over_sftp(sshd: SshServer, remote: Path, tmp_path: Path) -> None:
     from molt_desktop.sync import engine as engine_mod
     transcript = b"".join(b'{"type":"message","n":%d}\n' % i for i in range(2000))
     state_a, state_b = tmp_path / "dev-a", tmp_path / "dev-b"
@@ -297,8 +240,8 @@ async def test_engine_push_and_pull_over_sftp(sshd: SshServer, remote_root: Path
     (sessions / "sessions.json").write_bytes(b'{"s1": {}}')
     (state_b / "agents").mkdir(parents=True)
 
-    a = make_backend(sshd, remote_root, tmp_path / "kh-a")
-    b = make_backend(sshd, remote_root, tmp_path / "kh-b")
+    a = sftp_backend(sshd, remote, tmp_path / "kh-a")
+    b = sftp_backend(sshd, remote, tmp_path / "kh-b")
     try:
         push = await engine_mod.SyncEngine(state_a, a, "laptop", "aaaaaaaa1111").push()
         assert push.files_sent >= 1 and not push.errors
@@ -315,14 +258,14 @@ async def test_engine_push_and_pull_over_sftp(sshd: SshServer, remote_root: Path
         pull = await engine_mod.SyncEngine(state_b, b, "desktop", "bbbbbbbb2222").pull()
         assert not pull.errors
         assert copy.read_bytes() == transcript + b'{"type":"message","n":"last"}\n'
-        assert (remote_root / "laptop-aaaaaaaa" / "agents/main/sessions/s1.jsonl").read_bytes() == copy.read_bytes()
+        assert (remote / "laptop-aaaaaaaa" / "agents/main/sessions/s1.jsonl").read_bytes() == copy.read_bytes()
     finally:
         await a.close()
         await b.close()
 
 
 async def test_a_chat_turn_ships_sessions_json_as_a_changes_line_over_sftp(
-    sshd: SshServer, remote_root: Path, tmp_path: Path
+    sshd: SshServer, remote: Path, tmp_path: Path
 ) -> None:
     from molt_desktop.sessions.store import SessionStore
     from molt_desktop.sync.engine import SyncEngine
@@ -335,8 +278,8 @@ async def test_a_chat_turn_ships_sessions_json_as_a_changes_line_over_sftp(
         store.ensure(key, provider="fake", model="m1", model_api="openai-completions", context_tokens=8000)
         store.append_message(key, {"role": "user", "content": f"question {i}", "timestamp": 1})
     rel = "agents/main/sessions/sessions.json"
-    a = make_backend(sshd, remote_root, tmp_path / "kh-a")
-    b = make_backend(sshd, remote_root, tmp_path / "kh-b")
+    a = sftp_backend(sshd, remote, tmp_path / "kh-a")
+    b = sftp_backend(sshd, remote, tmp_path / "kh-b")
     try:
         ea, eb = SyncEngine(state_a, a, "laptop", "aaaaaaaa1111"), SyncEngine(state_b, b, "desktop", "bbbbbbbb2222")
         assert not (await ea.push()).errors
@@ -350,7 +293,7 @@ async def test_a_chat_turn_ships_sessions_json_as_a_changes_line_over_sftp(
         assert pull.files_received == 2 and pull.bytes_received < 8_000 and not pull.errors, pull
         copy = state_b / "synced" / "laptop-aaaaaaaa" / rel
         assert copy.read_bytes() == (state_a / rel).read_bytes()
-        assert (remote_root / "laptop-aaaaaaaa" / f"{rel}.changes.jsonl").is_file()
+        assert (remote / "laptop-aaaaaaaa" / f"{rel}.changes.jsonl").is_file()
     finally:
         store.close()
         await a.close()

@@ -6,63 +6,48 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from molt_desktop.sync.backend import SyncBackendError
 from molt_desktop.sync.smb import SmbBackend
-from tests.sync.smbd import SmbServer, smbd_server
-
-
-@pytest.fixture
-def smbd(tmp_path: Path) -> Iterator[SmbServer]:
-    with smbd_server(tmp_path / "smbd") as server:
-        yield server
-
-
-def make_backend(smbd: SmbServer, root: str = "sync", **kwargs: object) -> SmbBackend:
-    options: dict[str, object] = {"username": smbd.user, "password": smbd.password, "port": smbd.port} | kwargs
-    return SmbBackend(smbd.host, smbd.share_name, root, **options)  # type: ignore[arg-type]
+from tests.sync.helpers import check_create_exclusive, server_killed_mid_upload
+from tests.sync.smbd import SmbServer, smb_backend
 
 
 @pytest.fixture
 async def backend(smbd: SmbServer) -> AsyncIterator[SmbBackend]:
-    b = make_backend(smbd)
+    b = smb_backend(smbd)
     await b.connect()
     await b.makedirs("")
     yield b
     await b.close()
 
 
-@pytest.fixture
-def remote_root(smbd: SmbServer) -> Path:
-    return smbd.share_dir / "sync"
-
-
-async def test_files_and_folders(backend: SmbBackend, remote_root: Path) -> None:
+async def test_files_and_folders(backend: SmbBackend, share_root: Path) -> None:
     await backend.makedirs("dev-1/agents/main/sessions")
     await backend.makedirs("dev-1/agents/main/sessions")  # existing is fine
-    assert (remote_root / "dev-1/agents/main/sessions").is_dir()
+    assert (share_root / "dev-1/agents/main/sessions").is_dir()
 
     await backend.write_new("dev-1/a.jsonl", b"line 1\n")
-    assert (remote_root / "dev-1/a.jsonl").read_bytes() == b"line 1\n"
+    assert (share_root / "dev-1/a.jsonl").read_bytes() == b"line 1\n"
     await backend.write_new("dev-1/a.jsonl", b"new\n")  # overwrites, shorter
-    assert (remote_root / "dev-1/a.jsonl").read_bytes() == b"new\n"
+    assert (share_root / "dev-1/a.jsonl").read_bytes() == b"new\n"
     await backend.write_new("dev-1/empty", b"")
-    assert (remote_root / "dev-1/empty").read_bytes() == b""
+    assert (share_root / "dev-1/empty").read_bytes() == b""
 
     # write_at writes in place: the bytes before the offset stay, and so do those after the range
     await backend.write_at("dev-1/a.jsonl", 4, b"more\n")
     await backend.write_at("dev-1/a.jsonl", 9, b"x" * 3_000_000)  # several pieces
-    assert (remote_root / "dev-1/a.jsonl").read_bytes() == b"new\nmore\n" + b"x" * 3_000_000
+    assert (share_root / "dev-1/a.jsonl").read_bytes() == b"new\nmore\n" + b"x" * 3_000_000
     await backend.write_at("dev-1/a.jsonl", 0, b"NEW")
-    assert (remote_root / "dev-1/a.jsonl").read_bytes()[:10] == b"NEW\nmore\nx"
-    assert (remote_root / "dev-1/a.jsonl").stat().st_size == 3_000_009
+    assert (share_root / "dev-1/a.jsonl").read_bytes()[:10] == b"NEW\nmore\nx"
+    assert (share_root / "dev-1/a.jsonl").stat().st_size == 3_000_009
     with pytest.raises(SyncBackendError, match="does not exist"):
         await backend.write_at("dev-1/missing.jsonl", 0, b"x")  # never creates
-    assert not (remote_root / "dev-1/missing.jsonl").exists()
+    assert not (share_root / "dev-1/missing.jsonl").exists()
 
     assert await backend.read("dev-1/a.jsonl", 0, 9) == b"NEW\nmore\n"
     assert await backend.read("dev-1/a.jsonl", 4, 5) == b"more\n"
@@ -75,7 +60,7 @@ async def test_files_and_folders(backend: SmbBackend, remote_root: Path) -> None
 
     st = await backend.stat("dev-1/a.jsonl")
     assert st is not None and st.name == "a.jsonl" and st.size == 3_000_009 and not st.is_dir
-    assert abs(st.mtime - (remote_root / "dev-1/a.jsonl").stat().st_mtime) < 2
+    assert abs(st.mtime - (share_root / "dev-1/a.jsonl").stat().st_mtime) < 2
     folder = await backend.stat("dev-1/agents")
     assert folder is not None and folder.is_dir
     assert await backend.stat("dev-1/nothing") is None
@@ -91,59 +76,50 @@ async def test_files_and_folders(backend: SmbBackend, remote_root: Path) -> None
     assert await backend.listdir("dev-1/agents/main/sessions") == []
 
     await backend.remove("dev-1/a.jsonl")
-    assert not (remote_root / "dev-1/a.jsonl").exists()
+    assert not (share_root / "dev-1/a.jsonl").exists()
     await backend.remove("dev-1/a.jsonl")  # already gone is fine
 
     with pytest.raises(SyncBackendError, match="leaves the sync folder"):
         await backend.stat("../outside")
 
 
-async def test_many_entries_and_unicode_names(backend: SmbBackend, remote_root: Path) -> None:
+async def test_many_entries_and_unicode_names(backend: SmbBackend, share_root: Path) -> None:
     # More entries than one directory query answers, with long non-ASCII names.
     names = [f"会话-セッション-{i:04d}-" + "x" * 60 + ".jsonl" for i in range(1500)]
-    (remote_root / "big").mkdir()
+    (share_root / "big").mkdir()
     for name in names:
-        (remote_root / "big" / name).write_bytes(b"1")
+        (share_root / "big" / name).write_bytes(b"1")
     listing = await backend.listdir("big")
     assert [f.name for f in listing] == sorted(names)
     assert await backend.read(f"big/{names[7]}") == b"1"
 
 
-async def test_rename_replaces_the_target(backend: SmbBackend, remote_root: Path) -> None:
+async def test_rename_replaces_the_target(backend: SmbBackend, share_root: Path) -> None:
     await backend.write_new("manifest.json", b"old")
     await backend.write_new(".manifest.json.tmp", b"new manifest")
     await backend.rename(".manifest.json.tmp", "manifest.json")
-    assert (remote_root / "manifest.json").read_bytes() == b"new manifest"
-    assert not (remote_root / ".manifest.json.tmp").exists()
+    assert (share_root / "manifest.json").read_bytes() == b"new manifest"
+    assert not (share_root / ".manifest.json.tmp").exists()
 
     await backend.write_new("sess.jsonl", b"data")
     await backend.makedirs("archive")
     await backend.rename("sess.jsonl", "archive/sess.jsonl")  # to a free name, into a folder
-    assert (remote_root / "archive/sess.jsonl").read_bytes() == b"data"
+    assert (share_root / "archive/sess.jsonl").read_bytes() == b"data"
     with pytest.raises(SyncBackendError, match="does not exist"):
         await backend.rename("sess.jsonl", "again.jsonl")  # the source is gone
     with pytest.raises(SyncBackendError):
         await backend.rename("archive/sess.jsonl", "no/such/folder/sess.jsonl")
-    assert (remote_root / "archive/sess.jsonl").read_bytes() == b"data"
+    assert (share_root / "archive/sess.jsonl").read_bytes() == b"data"
 
 
-async def test_create_exclusive(backend: SmbBackend, remote_root: Path) -> None:
-    await backend.makedirs("dev-1")
-    assert await backend.create_exclusive("dev-1/.lock", b"holder A") is True
-    assert await backend.create_exclusive("dev-1/.lock", b"holder B") is False
-    assert (remote_root / "dev-1/.lock").read_bytes() == b"holder A"
-    await backend.remove("dev-1/.lock")
-    assert await backend.create_exclusive("dev-1/.lock", b"holder B") is True
-    assert (remote_root / "dev-1/.lock").read_bytes() == b"holder B"
-    # a failure that is not "exists" is an error, not False
-    with pytest.raises(SyncBackendError):
-        await backend.create_exclusive("no/such/folder/.lock", b"x")
+async def test_create_exclusive(backend: SmbBackend, share_root: Path) -> None:
+    await check_create_exclusive(backend, share_root)
 
 
-async def test_concurrent_operations_share_one_connection(backend: SmbBackend, remote_root: Path) -> None:
+async def test_concurrent_operations_share_one_connection(backend: SmbBackend, share_root: Path) -> None:
     await asyncio.gather(*(backend.write_new(f"f{i}", bytes([i]) * 1000) for i in range(20)))
     assert [f.name for f in await backend.listdir(".")] == sorted(f"f{i}" for i in range(20))
-    assert (remote_root / "f7").read_bytes() == b"\x07" * 1000
+    assert (share_root / "f7").read_bytes() == b"\x07" * 1000
 
 
 async def test_a_path_under_a_file_is_a_sync_error(backend: SmbBackend) -> None:
@@ -155,17 +131,17 @@ async def test_a_path_under_a_file_is_a_sync_error(backend: SmbBackend) -> None:
         await backend.makedirs("plain/sub")
 
 
-async def test_access_denied_is_a_sync_error(smbd: SmbServer, backend: SmbBackend, remote_root: Path) -> None:
+async def test_access_denied_is_a_sync_error(smbd: SmbServer, backend: SmbBackend, share_root: Path) -> None:
     # A share the user may only read: writing is refused by the server.
     smbd.kill()
     smbd.config.write_text(smbd.config.read_text().replace("read only = no", "read only = yes"))
     smbd.start()
-    (remote_root / "kept").write_bytes(b"1")
+    (share_root / "kept").write_bytes(b"1")
     with pytest.raises(SyncBackendError, match="permission denied"):
         await backend.write_new("new", b"x")  # reconnects by itself, then is refused
     with pytest.raises(SyncBackendError, match="permission denied"):
         await backend.remove("kept")
-    assert (remote_root / "kept").read_bytes() == b"1"
+    assert (share_root / "kept").read_bytes() == b"1"
     assert await backend.read("kept") == b"1"
 
 
@@ -174,13 +150,13 @@ async def test_a_wrong_password_is_refused(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     secret = "hunter2-very-secret"
-    b = make_backend(smbd, password=secret)
+    b = smb_backend(smbd, password=secret)
     with pytest.raises(SyncBackendError, match="logon failed") as info:
         await b.connect()
     assert secret not in str(info.value) and secret not in repr(b)
     with pytest.raises(SyncBackendError, match="logon failed"):
         await b.listdir("")  # operations connect lazily and are refused the same way
-    unknown = make_backend(smbd, username="nobody-here", password=secret)
+    unknown = smb_backend(smbd, username="nobody-here", password=secret)
     with pytest.raises(SyncBackendError, match="logon failed"):
         await unknown.connect()
     assert secret not in caplog.text
@@ -194,14 +170,14 @@ async def test_an_unknown_share_is_named(smbd: SmbServer) -> None:
 
 
 async def test_no_user_name_is_a_clear_error(smbd: SmbServer) -> None:
-    b = make_backend(smbd, username=None)
+    b = smb_backend(smbd, username=None)
     with pytest.raises(SyncBackendError, match="needs a user name"):
         await b.connect()
 
 
 async def test_a_server_that_is_down(smbd: SmbServer) -> None:
     smbd.kill()
-    b = make_backend(smbd)
+    b = smb_backend(smbd)
     with pytest.raises(SyncBackendError, match="refused"):
         await b.connect()
 
@@ -227,8 +203,8 @@ async def test_a_server_that_never_answers() -> None:
         await b.close()
 
 
-async def test_a_server_that_stops_answering(smbd: SmbServer, remote_root: Path) -> None:
-    b = make_backend(smbd, op_timeout=1.0)
+async def test_a_server_that_stops_answering(smbd: SmbServer, share_root: Path) -> None:
+    b = smb_backend(smbd, op_timeout=1.0)
     await b.makedirs("dev-1")
     smbd.stop_connections()  # the connection stands, the server says nothing more
     with pytest.raises(SyncBackendError, match="did not answer"):
@@ -236,12 +212,12 @@ async def test_a_server_that_stops_answering(smbd: SmbServer, remote_root: Path)
     smbd.kill()
     smbd.start()
     await b.write_new("dev-1/y", b"2")  # a new connection
-    assert (remote_root / "dev-1/y").read_bytes() == b"2"
+    assert (share_root / "dev-1/y").read_bytes() == b"2"
     await b.close()
 
 
 async def test_a_restarted_server_is_reconnected_by_the_next_operation(
-    smbd: SmbServer, backend: SmbBackend, remote_root: Path
+    smbd: SmbServer, backend: SmbBackend, share_root: Path
 ) -> None:
     await backend.write_new("before", b"1")
     smbd.kill()
@@ -251,40 +227,9 @@ async def test_a_restarted_server_is_reconnected_by_the_next_operation(
     smbd.kill()
     smbd.start()
     await backend.write_new("after", b"2")
-    assert (remote_root / "after").read_bytes() == b"2"
+    assert (share_root / "after").read_bytes() == b"2"
     assert [f.name for f in await backend.listdir("")] == ["after", "before"]
 
 
-async def test_smbd_killed_mid_upload(smbd: SmbServer, backend: SmbBackend, remote_root: Path) -> None:
-    await backend.makedirs("dev-1")
-    await backend.write_new("dev-1/big.jsonl", b"old contents\n")
-    payload = b"y" * (256 * 1024 * 1024)
-    temp = remote_root / "dev-1/.big.jsonl.tmp"
-
-    upload = asyncio.create_task(backend.write_new("dev-1/.big.jsonl.tmp", payload))
-    # Wait until bytes arrive, then freeze the server where it is and kill it: the upload
-    # cannot have been acknowledged as complete.
-    for _ in range(6000):
-        if temp.exists() and temp.stat().st_size > 0 or upload.done():
-            break
-        await asyncio.sleep(0.005)
-    assert not upload.done(), "the upload finished before the server could be stopped"
-    smbd.stop_connections()
-    assert temp.stat().st_size < len(payload)
-    smbd.kill()
-
-    with pytest.raises(SyncBackendError) as info:
-        await upload
-    assert "connection" in str(info.value).lower()
-    # the final name still holds the old file, complete
-    assert (remote_root / "dev-1/big.jsonl").read_bytes() == b"old contents\n"
-    with pytest.raises(SyncBackendError, match="refused"):
-        await backend.stat("dev-1/big.jsonl")  # server down: an error, not a hang
-
-    # the next run, with the server back, completes (the backend reconnects by itself)
-    smbd.start()
-    data = b"new contents\n" * 1000
-    await backend.write_new("dev-1/.big.jsonl.tmp", data)
-    await backend.rename("dev-1/.big.jsonl.tmp", "dev-1/big.jsonl")
-    assert (remote_root / "dev-1/big.jsonl").read_bytes() == data
-    assert [f.name for f in await backend.listdir("dev-1")] == ["big.jsonl"]
+async def test_smbd_killed_mid_upload(smbd: SmbServer, backend: SmbBackend, share_root: Path) -> None:
+    await server_killed_mid_upload(smbd, backend, share_root, 256 * 1024 * 1024, refused="refused")

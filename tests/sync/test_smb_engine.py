@@ -5,9 +5,8 @@ archive, delta) are in test_engine_servers.py."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,67 +14,32 @@ import pytest
 
 from molt_desktop.sync.backend import SyncBackendError
 from molt_desktop.sync.engine import SyncEngine
-from molt_desktop.sync.smb import SmbBackend
-from tests.sync.smbd import SmbServer, smbd_server
-
-
-@pytest.fixture
-def smbd(tmp_path: Path) -> Iterator[SmbServer]:
-    with smbd_server(tmp_path / "smbd") as server:
-        yield server
-
-
-@pytest.fixture
-def remote_root(smbd: SmbServer) -> Path:
-    return smbd.share_dir / "sync"
-
-
-def make_backend(smbd: SmbServer) -> SmbBackend:
-    return SmbBackend(smbd.host, smbd.share_name, "sync", username=smbd.user, password=smbd.password, port=smbd.port)
-
-
-SESS = "agents/main/sessions"
-A_ID, B_ID = "aaaaaaaa11112222", "bbbbbbbb33334444"
-A_DIR = "alpha-aaaaaaaa"
-
-
-def _line(i: int, size: int = 200) -> bytes:
-    return json.dumps({"type": "message", "id": f"{i:08x}", "text": "x" * size}).encode() + b"\n"
-
-
-def _session(state: Path, name: str, data: bytes) -> Path:
-    path = state / SESS / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
+from tests.sync.helpers import A_DIR, A_ID, SESS, line, session_file, two_devices
+from tests.sync.smbd import SmbServer, smb_backend
 
 
 @pytest.fixture
 async def devices(smbd: SmbServer, tmp_path: Path) -> AsyncIterator[tuple[SyncEngine, SyncEngine]]:
     """Two devices (two state dirs), each with its own connection to the share."""
-    a, b = make_backend(smbd), make_backend(smbd)
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    yield SyncEngine(tmp_path / "a", a, "alpha", A_ID), SyncEngine(tmp_path / "b", b, "beta", B_ID)
-    await a.close()
-    await b.close()
+    async with two_devices(tmp_path, smb_backend(smbd), smb_backend(smbd)) as engines:
+        yield engines
 
 
 async def test_smbd_killed_mid_push_leaves_no_partial_file_and_the_next_run_completes(
-    smbd: SmbServer, devices: tuple[SyncEngine, SyncEngine], remote_root: Path
+    smbd: SmbServer, devices: tuple[SyncEngine, SyncEngine], share_root: Path
 ) -> None:
     ea, eb = devices
-    small = _session(ea.state_dir, "small.jsonl", _line(1))
+    small = session_file(ea.state_dir, "small.jsonl", line(1))
     await ea.push()
-    big = _session(ea.state_dir, "big.jsonl", os.urandom(96 * 1024 * 1024))
+    big = session_file(ea.state_dir, "big.jsonl", os.urandom(96 * 1024 * 1024))
     with small.open("ab") as fh:
-        fh.write(_line(2))
-    sessions = remote_root / A_DIR / SESS
+        fh.write(line(2))
+    sessions = share_root / A_DIR / SESS
 
     push = asyncio.create_task(ea.push())
     # Wait until the big upload is under way (over a MB in some file of the device folder that is
     # not the final name), then freeze the server where it is and kill it.
-    device = remote_root / A_DIR
+    device = share_root / A_DIR
     for _ in range(12_000):
         partial = [p for p in device.rglob("*") if p.name != "big.jsonl" and p.is_file()
                    and p.stat().st_size > 1_000_000] if device.is_dir() else []
@@ -90,16 +54,16 @@ async def test_smbd_killed_mid_push_leaves_no_partial_file_and_the_next_run_comp
 
     # Nothing partial under a final name: big.jsonl is absent and small.jsonl holds its old bytes.
     assert not (sessions / "big.jsonl").exists()
-    assert (sessions / "small.jsonl").read_bytes() in (_line(1), _line(1) + _line(2))
+    assert (sessions / "small.jsonl").read_bytes() in (line(1), line(1) + line(2))
     smbd.start()
     pulled = await eb.pull()
     assert not pulled.errors
     assert not (eb.state_dir / "synced" / A_DIR / SESS / "big.jsonl").exists()
-    assert (eb.state_dir / "synced" / A_DIR / SESS / "small.jsonl").read_bytes() == _line(1)
+    assert (eb.state_dir / "synced" / A_DIR / SESS / "small.jsonl").read_bytes() == line(1)
 
     # The next run completes at once: the backend reconnects by itself, and the lock the broken run
     # could not release is known to be abandoned (its run ended in this very process).
-    lock = remote_root / A_DIR / ".lock"
+    lock = share_root / A_DIR / ".lock"
     report = await ea.push()
     assert not report.errors
     assert (sessions / "big.jsonl").read_bytes() == big.read_bytes()
@@ -124,14 +88,14 @@ async def test_settings_with_a_keyring_password_reach_the_share(
     result = await test_settings(state, cfg)
     assert result.ok and result.entries == [] and result.fingerprint is None, result.message
 
-    _session(state, "s.jsonl", _line(1))
+    session_file(state, "s.jsonl", line(1))
     backend = await build_backend(state, cfg)
     try:
         report = await SyncEngine(state, backend, "alpha", A_ID).push()
     finally:
         await backend.close()
     assert not report.errors and report.files_sent == 1
-    assert (smbd.share_dir / "backups/molt" / A_DIR / SESS / "s.jsonl").read_bytes() == _line(1)
+    assert (smbd.share_dir / "backups/molt" / A_DIR / SESS / "s.jsonl").read_bytes() == line(1)
     result = await test_settings(state, cfg)
     assert result.ok and [e.name for e in result.entries] == [A_DIR], result.message
 

@@ -21,12 +21,10 @@ from molt_desktop.sync.backend import SyncBackendError
 from molt_desktop.sync.engine import SyncEngine
 from molt_desktop.sync.index import load_index
 from molt_desktop.sync.local import LocalFolderBackend
+from tests.sync.helpers import A_DIR, A_ID, B_ID, C_ID, SESS, engines, make_dirs
 
-SESS = "agents/main/sessions"
 STORE = f"{SESS}/sessions.json"
 CHANGES = f"{STORE}.changes.jsonl"
-A_ID, B_ID, C_ID = "aaaaaaaa11112222", "bbbbbbbb33334444", "cccccccc55556666"
-A_DIR = "alpha-aaaaaaaa"
 
 
 def _chat(store: SessionStore, key: str, text: str) -> None:
@@ -54,13 +52,6 @@ def thousand(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return state
 
 
-def _dirs(tmp_path: Path, *names: str) -> list[Path]:
-    out = [tmp_path / n for n in names]
-    for p in out:
-        p.mkdir()
-    return out
-
-
 def _synced_store(state: Path) -> bytes:
     return (state / "synced" / A_DIR / STORE).read_bytes()
 
@@ -85,11 +76,11 @@ async def _committed(share: Path) -> dict[str, Any]:
 
 
 async def test_a_chat_turn_with_1000_sessions_costs_a_few_kb(thousand: Path, tmp_path: Path) -> None:
-    share, b = _dirs(tmp_path, "share", "b")
+    share, b = make_dirs(tmp_path, "share", "b")
     a = tmp_path / "a"
     shutil.copytree(thousand, a)
     backend = LocalFolderBackend(share)
-    ea, eb = SyncEngine(a, backend, "alpha", A_ID), SyncEngine(b, backend, "beta", B_ID)
+    ea, eb = engines(a, b, backend)
     first = await ea.push()
     assert first.files_sent == 1001 and not first.errors
     assert (await eb.pull()).files_received == 1001
@@ -124,10 +115,10 @@ async def test_a_chat_turn_with_1000_sessions_costs_a_few_kb(thousand: Path, tmp
 
 
 async def test_many_changes_compact_into_a_new_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    share, a, b = _dirs(tmp_path, "share", "a", "b")
+    share, a, b = make_dirs(tmp_path, "share", "a", "b")
     monkeypatch.setattr(store_delta, "CHANGES_MIN", 3_000)
     backend = LocalFolderBackend(share)
-    ea, eb = SyncEngine(a, backend, "alpha", A_ID), SyncEngine(b, backend, "beta", B_ID)
+    ea, eb = engines(a, b, backend)
     store = SessionStore(a)
     for i in range(3):
         _chat(store, f"agent:main:k{i}", f"hello {i}")
@@ -153,9 +144,9 @@ async def test_many_changes_compact_into_a_new_base(tmp_path: Path, monkeypatch:
 
 
 async def test_an_unparsable_sessions_json_still_ships(tmp_path: Path) -> None:
-    share, a, b = _dirs(tmp_path, "share", "a", "b")
+    share, a, b = make_dirs(tmp_path, "share", "a", "b")
     backend = LocalFolderBackend(share)
-    ea, eb = SyncEngine(a, backend, "alpha", A_ID), SyncEngine(b, backend, "beta", B_ID)
+    ea, eb = engines(a, b, backend)
     store = SessionStore(a)
     _chat(store, "agent:main:x", "hi")
     await ea.push()
@@ -195,9 +186,9 @@ class HeadFails(LocalFolderBackend):
 
 
 async def test_a_crash_between_the_changes_append_and_the_commit(tmp_path: Path) -> None:
-    share, a, b, c = _dirs(tmp_path, "share", "a", "b", "c")
+    share, a, b, c = make_dirs(tmp_path, "share", "a", "b", "c")
     backend = HeadFails(share)
-    ea, eb = SyncEngine(a, backend, "alpha", A_ID), SyncEngine(b, backend, "beta", B_ID)
+    ea, eb = engines(a, b, backend)
     store = SessionStore(a)
     for i in range(3):
         _chat(store, f"agent:main:k{i}", f"hello {i}")
@@ -230,9 +221,9 @@ async def test_a_crash_between_the_changes_append_and_the_commit(tmp_path: Path)
 
 
 async def test_a_deleted_session_leaves_the_other_devices_synced_list(tmp_path: Path) -> None:
-    share, a, b = _dirs(tmp_path, "share", "a", "b")
+    share, a, b = make_dirs(tmp_path, "share", "a", "b")
     backend = LocalFolderBackend(share)
-    ea, eb = SyncEngine(a, backend, "alpha", A_ID), SyncEngine(b, backend, "beta", B_ID)
+    ea, eb = engines(a, b, backend)
     store = SessionStore(a)
     for i in range(3):
         _chat(store, f"agent:main:k{i}", f"hello {i}")

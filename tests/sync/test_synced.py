@@ -17,8 +17,7 @@ from molt_desktop.sync.engine import SyncEngine
 from molt_desktop.sync.local import LocalFolderBackend
 from molt_desktop.sync.synced import (SyncedSession, SyncedSessionMissing, fork_synced, list_synced,
                                       synced_history)
-
-A_ID, B_ID = "aaaaaaaa11112222", "bbbbbbbb33334444"
+from tests.sync.helpers import A_ID, B_ID
 
 
 def _user(text: str) -> dict[str, object]:

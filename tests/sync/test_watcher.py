@@ -7,13 +7,7 @@ import asyncio
 from pathlib import Path, PurePath
 
 from molt_desktop.sync.watcher import SessionWatcher, is_session_change
-
-
-async def until(predicate: object, timeout: float, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():  # type: ignore[operator]
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
+from tests.sync.helpers import until
 
 
 def test_what_counts_as_a_session_change() -> None:
