@@ -39,6 +39,7 @@ from molt_desktop.gateway.tokens import GatewayAuthResolver, has_secret
 from molt_desktop.i18n import _
 from molt_desktop.logs import get_logger
 from molt_desktop.monitor.service import Monitor
+from molt_desktop.preset import apply_first_start_preset
 from molt_desktop.sessions.store import SessionStore
 from molt_desktop.sync.service import SyncService
 from molt_desktop.sync.synced import SyncedSession, fork_synced
@@ -114,6 +115,7 @@ class Services:
         self.pool: EndpointPool | None = None
         self.monitor: Monitor | None = None
         self.sync: SyncService | None = None
+        apply_first_start_preset(state_dir)  # an installer's preset fills a config that does not exist yet
         self.config = ConfigManager(paths.config_path(state_dir))
         self.store: SessionStore | None = None
         self.runtime: AgentRuntime | None = None
