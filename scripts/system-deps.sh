@@ -5,11 +5,12 @@ set -euo pipefail
 # The UI tests: a virtual X display with a tray host, CJK fonts, xdotool/ImageMagick for
 # screenshots and clicks, and the xcb libraries the Qt platform plugin loads; iproute2 gives the
 # interop tests a non-loopback address (a veth pair) for the pairing path; libnotify-bin gives
-# plyer a notifier; openssh-server and samba are the SFTP and SMB servers of the sync tests.
+# plyer a notifier; openssh-server and samba are the SFTP and SMB servers of the sync tests;
+# nsis gives makensis, which compiles the Windows installer script here (tests/e2e/test_installer.py).
 packages=(nodejs npm iproute2 xvfb xauth x11-utils xdotool imagemagick libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0
           libxkbcommon-x11-0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libegl1 libgl1
           libfontconfig1 libdbus-1-3 fonts-wqy-microhei trayer dbus libnotify-bin openssh-server
-          samba)
+          samba nsis)
 
 missing=()
 for pkg in "${packages[@]}"; do

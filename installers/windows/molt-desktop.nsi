@@ -1,0 +1,282 @@
+; The Windows installer of molt-desktop: a per-user install (no admin rights) of the PyInstaller
+; onedir bundle into %LOCALAPPDATA%\Programs\MoltDesktop, in English, Simplified Chinese or Japanese.
+;
+; Build (after `python -m PyInstaller build.spec`):  makensis installers/windows/molt-desktop.nsi
+; The version comes from molt_desktop/version.py and the files from dist/molt-desktop; both can be
+; overridden with /DVERSION=... and /DDIST=..., the output file with /DOUTFILE=...
+;
+; Command line of the installer (silent roll-out: /S, every page skipped, the defaults below):
+;   /PRESET=<file>     copy a deployment preset (JSON5) to $INSTDIR\preset.json5; the app turns it
+;                      into its settings on first start (molt_desktop/preset.py), secrets left out
+;   /DESKTOP=0|1       desktop shortcut (default 1; on an upgrade, whether there is one now)
+;   /AUTOSTART=0|1     start at login (default 0; on an upgrade, whether it is on now)
+;   /D=<dir>           install folder (NSIS's own option; must come last)
+; The uninstaller keeps the user's data (%APPDATA%\MoltDesktop) unless "Remove my data" is ticked
+; or, silently, /REMOVEDATA is given.
+; The strings of the pages and messages live in strings.nsh, one LangString per language.
+
+Unicode true
+ManifestDPIAware true
+RequestExecutionLevel user
+SetCompressor /SOLID lzma
+
+!include MUI2.nsh
+!include LogicLib.nsh
+!include FileFunc.nsh
+!include Sections.nsh
+
+; --- what is built, from the build's own files ---------------------------------------------------
+!ifndef VERSION
+  !searchparse /file "..\..\molt_desktop\version.py" `__version__ = "` VERSION `"`
+!endif
+!ifndef DIST
+  !define DIST "..\..\dist\molt-desktop"
+!endif
+!ifndef OUTFILE
+  !define OUTFILE "..\..\dist\MoltDesktop-${VERSION}-setup.exe"
+!endif
+; The numeric X.X.X.X version Windows shows in the file properties: a pre-release suffix
+; (0.2.0rc1) is cut off the patch number.
+!echo "molt-desktop ${VERSION}: ${DIST} -> ${OUTFILE}"
+!searchparse /noerrors "${VERSION}" "" VER_MAJOR "." VER_MINOR "." VER_PATCH
+!ifndef VER_PATCH
+  !define VER_PATCH 0
+!endif
+!searchparse /noerrors "${VER_PATCH}" "" VER_PATCH_NUM "rc"
+!ifndef VER_PATCH_NUM
+  !define VER_PATCH_NUM ${VER_PATCH}
+!endif
+
+!define APP_NAME "Molt Desktop"
+!define APP_KEY "MoltDesktop"                 ; folder, registry and Run value name (autostart.py)
+!define APP_EXE "MoltDesktop.exe"             ; the windowed app
+!define CLI_EXE "molt-desktop.exe"            ; the console CLI / headless gateway
+!define PUBLISHER "molt-desktop"
+!define UNINSTALL_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\${APP_KEY}"
+!define RUN_KEY "Software\Microsoft\Windows\CurrentVersion\Run"
+!define SETTINGS_KEY "Software\${APP_KEY}"
+!define ICON "..\..\resources\icons\molt-desktop.ico"
+
+Name "${APP_NAME}"
+OutFile "${OUTFILE}"
+InstallDir "$LOCALAPPDATA\Programs\${APP_KEY}"
+InstallDirRegKey HKCU "${SETTINGS_KEY}" "InstallDir"
+BrandingText "${APP_NAME} ${VERSION}"
+
+VIProductVersion "${VER_MAJOR}.${VER_MINOR}.${VER_PATCH_NUM}.0"
+VIAddVersionKey /LANG=0 "ProductName" "${APP_NAME}"
+VIAddVersionKey /LANG=0 "ProductVersion" "${VERSION}"
+VIAddVersionKey /LANG=0 "FileVersion" "${VERSION}"
+VIAddVersionKey /LANG=0 "FileDescription" "${APP_NAME} installer"
+VIAddVersionKey /LANG=0 "CompanyName" "${PUBLISHER}"
+VIAddVersionKey /LANG=0 "LegalCopyright" "${PUBLISHER}"
+
+Var PresetFile
+Var WasRunning
+
+; --- pages -------------------------------------------------------------------------------------
+!define MUI_ICON "${ICON}"
+!define MUI_UNICON "${ICON}"
+!define MUI_ABORTWARNING
+!define MUI_COMPONENTSPAGE_SMALLDESC
+; The language chosen once is offered again by upgrades and used by the uninstaller.
+!define MUI_LANGDLL_REGISTRY_ROOT HKCU
+!define MUI_LANGDLL_REGISTRY_KEY "${SETTINGS_KEY}"
+!define MUI_LANGDLL_REGISTRY_VALUENAME "InstallerLanguage"
+
+!insertmacro MUI_PAGE_WELCOME
+!insertmacro MUI_PAGE_COMPONENTS
+!insertmacro MUI_PAGE_DIRECTORY
+!insertmacro MUI_PAGE_INSTFILES
+!define MUI_FINISHPAGE_RUN "$INSTDIR\${APP_EXE}"
+!define MUI_FINISHPAGE_RUN_TEXT "$(LaunchApp)"
+!insertmacro MUI_PAGE_FINISH
+
+!insertmacro MUI_UNPAGE_CONFIRM
+!insertmacro MUI_UNPAGE_COMPONENTS
+!insertmacro MUI_UNPAGE_INSTFILES
+
+!insertmacro MUI_LANGUAGE "English"
+!insertmacro MUI_LANGUAGE "SimpChinese"
+!insertmacro MUI_LANGUAGE "Japanese"
+!insertmacro MUI_RESERVEFILE_LANGDLL
+
+!include "strings.nsh"
+
+; --- closing a running instance ------------------------------------------------------------------
+; Files of a running program cannot be replaced: ask this user's app to close, then end it.
+; (taskkill with a filter exits 0 even when nothing matched: tasklist | find tells whether it runs.)
+!macro CloseRunning UN
+Function ${UN}CloseRunning
+  StrCpy $WasRunning 0
+  ReadEnvStr $R9 USERNAME
+  nsExec::Exec `"$SYSDIR\cmd.exe" /c tasklist /NH /FI "IMAGENAME eq ${APP_EXE}" /FI "USERNAME eq $R9" | find /I "${APP_EXE}"`
+  Pop $R8
+  ${If} $R8 == 0
+    StrCpy $WasRunning 1
+    DetailPrint "$(ClosingApp)"
+    nsExec::Exec `"$SYSDIR\taskkill.exe" /IM ${APP_EXE} /FI "USERNAME eq $R9"`
+    Pop $R8
+    Sleep 2000
+    nsExec::Exec `"$SYSDIR\taskkill.exe" /F /IM ${APP_EXE} /FI "USERNAME eq $R9"`
+    Pop $R8
+  ${EndIf}
+  ; A headless gateway started from this folder holds its files open too.
+  nsExec::Exec `"$SYSDIR\taskkill.exe" /F /IM ${CLI_EXE} /FI "USERNAME eq $R9"`
+  Pop $R8
+  Sleep 500
+FunctionEnd
+!macroend
+!insertmacro CloseRunning ""
+!insertmacro CloseRunning "un."
+
+; --- install -----------------------------------------------------------------------------------
+Section "!$(SecApp)" SecApp
+  SectionIn RO
+  SetShellVarContext current
+  Call CloseRunning
+  SetOutPath "$INSTDIR"
+  ; An upgrade replaces the bundle as a whole: no module of the old version stays behind.
+  RMDir /r "$INSTDIR\_internal"
+  File /r "${DIST}\*"
+  ${If} $PresetFile != ""
+    CopyFiles /SILENT "$PresetFile" "$INSTDIR\preset.json5"
+    DetailPrint "$(PresetCopied)"
+  ${EndIf}
+  WriteUninstaller "$INSTDIR\uninstall.exe"
+  CreateShortcut "$SMPROGRAMS\${APP_NAME}.lnk" "$INSTDIR\${APP_EXE}"
+
+  WriteRegStr HKCU "${SETTINGS_KEY}" "InstallDir" "$INSTDIR"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayName" "${APP_NAME}"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayVersion" "${VERSION}"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "Publisher" "${PUBLISHER}"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayIcon" "$INSTDIR\${APP_EXE}"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "InstallLocation" "$INSTDIR"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "UninstallString" '"$INSTDIR\uninstall.exe"'
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "QuietUninstallString" '"$INSTDIR\uninstall.exe" /S'
+  WriteRegDWORD HKCU "${UNINSTALL_KEY}" "NoModify" 1
+  WriteRegDWORD HKCU "${UNINSTALL_KEY}" "NoRepair" 1
+  ${GetSize} "$INSTDIR" "/S=0K" $0 $1 $2
+  IntFmt $0 "0x%08X" $0
+  WriteRegDWORD HKCU "${UNINSTALL_KEY}" "EstimatedSize" "$0"
+SectionEnd
+
+Section "$(SecDesktop)" SecDesktop
+  SetShellVarContext current
+  CreateShortcut "$DESKTOP\${APP_NAME}.lnk" "$INSTDIR\${APP_EXE}"
+SectionEnd
+
+Section /o "$(SecAutostart)" SecAutostart
+  ; The value the app's own "Start at login" setting writes (molt_desktop/autostart.py).
+  WriteRegStr HKCU "${RUN_KEY}" "${APP_KEY}" '"$INSTDIR\${APP_EXE}"'
+SectionEnd
+
+Section "-finish"
+  SetShellVarContext current
+  ; Unticked on an upgrade means: no longer wanted.
+  ${IfNot} ${SectionIsSelected} ${SecDesktop}
+    Delete "$DESKTOP\${APP_NAME}.lnk"
+  ${EndIf}
+  ${IfNot} ${SectionIsSelected} ${SecAutostart}
+    DeleteRegValue HKCU "${RUN_KEY}" "${APP_KEY}"
+  ${EndIf}
+  ; A silent upgrade gives the user back the app it had to close; a silent first install
+  ; leaves starting it to the roll-out script (or to the next login).
+  ${If} ${Silent}
+  ${AndIf} $WasRunning == 1
+    Exec '"$INSTDIR\${APP_EXE}"'
+  ${EndIf}
+SectionEnd
+
+!insertmacro MUI_FUNCTION_DESCRIPTION_BEGIN
+  !insertmacro MUI_DESCRIPTION_TEXT ${SecApp} "$(SecAppDesc)"
+  !insertmacro MUI_DESCRIPTION_TEXT ${SecDesktop} "$(SecDesktopDesc)"
+  !insertmacro MUI_DESCRIPTION_TEXT ${SecAutostart} "$(SecAutostartDesc)"
+!insertmacro MUI_FUNCTION_DESCRIPTION_END
+
+; Sets section `SEC` from option `OPTION` (0 or 1) when given, else leaves it as it is.
+!macro OptionToSection PARAMS OPTION SEC
+  ClearErrors
+  ${GetOptions} "${PARAMS}" "${OPTION}" $R1
+  ${IfNot} ${Errors}
+    ${If} $R1 == 0
+      !insertmacro UnselectSection ${SEC}
+    ${Else}
+      !insertmacro SelectSection ${SEC}
+    ${EndIf}
+  ${EndIf}
+!macroend
+
+Function .onInit
+  SetShellVarContext current
+  !insertmacro MUI_LANGDLL_DISPLAY
+  ; An upgrade keeps the choices made before: the shortcut and the login item as they are now.
+  ReadRegStr $R0 HKCU "${SETTINGS_KEY}" "InstallDir"
+  ${If} $R0 != ""
+    ${IfNot} ${FileExists} "$DESKTOP\${APP_NAME}.lnk"
+      !insertmacro UnselectSection ${SecDesktop}
+    ${EndIf}
+  ${EndIf}
+  ReadRegStr $R0 HKCU "${RUN_KEY}" "${APP_KEY}"
+  ${If} $R0 != ""
+    !insertmacro SelectSection ${SecAutostart}
+  ${EndIf}
+
+  ${GetParameters} $R0
+  !insertmacro OptionToSection $R0 "/DESKTOP=" ${SecDesktop}
+  !insertmacro OptionToSection $R0 "/AUTOSTART=" ${SecAutostart}
+  StrCpy $PresetFile ""
+  ClearErrors
+  ${GetOptions} $R0 "/PRESET=" $R1
+  ${IfNot} ${Errors}
+    GetFullPathName $R2 $R1
+    ${IfNot} ${FileExists} $R2
+      ; A roll-out with a wrong preset path should fail where the administrator sees it.
+      MessageBox MB_OK|MB_ICONSTOP "$(PresetMissing)$\r$\n$R1" /SD IDOK
+      SetErrorLevel 2
+      Quit
+    ${EndIf}
+    StrCpy $PresetFile $R2
+  ${EndIf}
+FunctionEnd
+
+; --- uninstall ---------------------------------------------------------------------------------
+Section "un.$(SecApp)" UnSecApp
+  SectionIn RO
+  SetShellVarContext current
+  Call un.CloseRunning
+  Delete "$SMPROGRAMS\${APP_NAME}.lnk"
+  Delete "$DESKTOP\${APP_NAME}.lnk"
+  DeleteRegValue HKCU "${RUN_KEY}" "${APP_KEY}"
+  ; Only what the installer put there: a folder the user chose may hold other files.
+  RMDir /r "$INSTDIR\_internal"
+  Delete "$INSTDIR\${APP_EXE}"
+  Delete "$INSTDIR\${CLI_EXE}"
+  Delete "$INSTDIR\preset.json5"
+  Delete "$INSTDIR\uninstall.exe"
+  RMDir "$INSTDIR"
+  DeleteRegKey HKCU "${UNINSTALL_KEY}"
+  DeleteRegKey HKCU "${SETTINGS_KEY}"
+SectionEnd
+
+Section /o "un.$(SecRemoveData)" UnSecRemoveData
+  SetShellVarContext current
+  ; The app's state dir (molt_desktop/paths.py): settings, sessions, device identity, logs.
+  RMDir /r "$APPDATA\${APP_KEY}"
+SectionEnd
+
+!insertmacro MUI_UNFUNCTION_DESCRIPTION_BEGIN
+  !insertmacro MUI_DESCRIPTION_TEXT ${UnSecApp} "$(UnSecAppDesc)"
+  !insertmacro MUI_DESCRIPTION_TEXT ${UnSecRemoveData} "$(SecRemoveDataDesc)"
+!insertmacro MUI_UNFUNCTION_DESCRIPTION_END
+
+Function un.onInit
+  SetShellVarContext current
+  !insertmacro MUI_UNGETLANGUAGE
+  ${GetParameters} $R0
+  ClearErrors
+  ${GetOptions} $R0 "/REMOVEDATA" $R1
+  ${IfNot} ${Errors}
+    !insertmacro SelectSection ${UnSecRemoveData}
+  ${EndIf}
+FunctionEnd

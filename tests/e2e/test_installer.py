@@ -1,0 +1,159 @@
+"""The Windows installer script (installers/windows/molt-desktop.nsi) compiled for real with makensis.
+
+Also the other half of a deployment preset: the preset the installer copies next to the executable
+is the config of a fresh install after the first start of the gateway (a real process).
+
+`compile_installer(dist, outfile)` compiles it against any bundle folder (the frozen test calls it
+with the PyInstaller build); the tests here use a stand-in folder with the two executables' names,
+and a copy of the repository layout where `makensis installers/windows/molt-desktop.nsi` runs with
+no /D at all, as after `python -m PyInstaller build.spec`. Warnings count as errors (-WX): a
+LangString missing in one of the three languages is one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from molt_desktop.version import __version__
+from tests.e2e.conftest import Processes, assert_no_secret, clean_env, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT_DIR = REPO / "installers" / "windows"
+SCRIPT = SCRIPT_DIR / "molt-desktop.nsi"
+LANGUAGES = ("ENGLISH", "SIMPCHINESE", "JAPANESE")
+EXECUTABLES = ("MoltDesktop.exe", "molt-desktop.exe")
+
+
+@dataclass
+class InstallerBuild:
+    installer: Path
+    output: str  # makensis's output at -V4: every file packed, the version and folders it used
+    seconds: float
+
+    @property
+    def packed(self) -> list[str]:
+        """Names of the files packed from the bundle (plugins of NSIS itself left out)."""
+        return [m.group(1) for m in re.finditer(r'^File: "([^"]+)" ', self.output, re.MULTILINE)
+                if not m.group(1).endswith(".dll")]
+
+
+def makensis() -> str:
+    path = shutil.which("makensis")
+    if path is None:
+        pytest.fail("makensis is not installed: install the `nsis` package (scripts/system-deps.sh)")
+    return path
+
+
+def run_makensis(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.monotonic()
+    result = subprocess.run([makensis(), "-V4", "-WX", *args], cwd=cwd, capture_output=True, text=True,
+                            timeout=300)
+    return result, time.monotonic() - started
+
+
+def compile_installer(dist: Path, outfile: Path, script: Path = SCRIPT) -> InstallerBuild:
+    """Compile the installer of the bundle in `dist` into `outfile`; AssertionError with makensis's
+    output when it fails."""
+    outfile.parent.mkdir(parents=True, exist_ok=True)
+    result, seconds = run_makensis([f"-DDIST={dist}", f"-DOUTFILE={outfile}", str(script)], script.parent)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"makensis failed ({result.returncode}):\n{output[-4000:]}"
+    assert outfile.is_file(), output[-2000:]
+    return InstallerBuild(outfile, output, seconds)
+
+
+def stand_in_dist(root: Path) -> Path:
+    """A bundle folder shaped like PyInstaller's onedir output, with dummy files."""
+    dist = root / "dist" / "molt-desktop"
+    (dist / "_internal" / "resources" / "icons").mkdir(parents=True)
+    for name in EXECUTABLES:
+        (dist / name).write_bytes(b"MZ stand-in for " + name.encode())
+    (dist / "_internal" / "base_library.zip").write_bytes(b"PK")
+    (dist / "_internal" / "resources" / "icons" / "molt-desktop.svg").write_text("<svg/>", encoding="utf-8")
+    return dist
+
+
+def test_installer_compiles_against_a_stand_in_bundle(tmp_path: Path) -> None:
+    dist = stand_in_dist(tmp_path)
+    build = compile_installer(dist, tmp_path / "out" / "MoltDesktop-setup.exe")
+    assert sorted(build.packed) == sorted([*EXECUTABLES, "base_library.zip", "molt-desktop.svg"])
+    assert f"molt-desktop {__version__}: {dist}" in build.output
+    for part in ("Install:", "Uninstall:"):
+        line = next(line for line in build.output.splitlines() if line.startswith(part))
+        assert "3 language tables" in line, line
+    assert build.installer.read_bytes()[:2] == b"MZ"
+    print(f"makensis: {build.seconds:.2f} s, installer {build.installer.stat().st_size / 1024:.0f} KiB")
+
+
+def test_installer_compiles_with_no_defines_after_the_build(tmp_path: Path) -> None:
+    """The repository's layout after `python -m PyInstaller build.spec`: version and bundle folder
+    come from molt_desktop/version.py and dist/molt-desktop."""
+    root = tmp_path / "repo"
+    shutil.copytree(SCRIPT_DIR, root / "installers" / "windows")
+    (root / "molt_desktop").mkdir()
+    shutil.copy2(REPO / "molt_desktop" / "version.py", root / "molt_desktop" / "version.py")
+    (root / "resources" / "icons").mkdir(parents=True)
+    shutil.copy2(REPO / "resources" / "icons" / "molt-desktop.ico", root / "resources" / "icons")
+    stand_in_dist(root)
+    result, _seconds = run_makensis(["installers/windows/molt-desktop.nsi"], root)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert (root / "dist" / f"MoltDesktop-{__version__}-setup.exe").is_file()
+
+
+def test_installer_without_a_bundle_says_so(tmp_path: Path) -> None:
+    result, _seconds = run_makensis([f"-DDIST={tmp_path / 'nothing'}", f"-DOUTFILE={tmp_path / 'x-setup.exe'}",
+                                     str(SCRIPT)], SCRIPT_DIR)
+    assert result.returncode != 0
+    assert "nothing" in result.stdout + result.stderr
+
+
+def test_every_installer_string_is_in_the_three_languages() -> None:
+    text = SCRIPT.read_text(encoding="utf-8") + (SCRIPT_DIR / "strings.nsh").read_text(encoding="utf-8-sig")
+    defined: dict[str, set[str]] = {}
+    for name, language in re.findall(r"^LangString (\w+) \$\{LANG_(\w+)\}", text, re.MULTILINE):
+        defined.setdefault(name, set()).add(language)
+    assert defined and all(languages == set(LANGUAGES) for languages in defined.values()), defined
+    used = set(re.findall(r"\$\((\w+)\)", text))
+    assert used <= set(defined), used - set(defined)
+
+
+def test_a_fresh_install_starts_with_the_preset(tmp_path: Path, procs: Processes) -> None:
+    """The seeds' laptop: the server's gateway on 18789 as the remote, sync over SFTP to
+    /opt/moltbot-backup, alerts to a webhook; the secrets typed into the preset stay out."""
+    token, webhook_token = "preset-remote-token-3c9d41", "preset-webhook-token-b7e2a0"
+    server = f"ws://127.0.0.1:{free_port()}"
+    preset = tmp_path / "install" / "preset.json5"
+    preset.parent.mkdir()
+    preset.write_text(f"""{{
+      remotes: [{{ id: "server", url: "{server}", token: "{token}" }}],
+      sync: {{ enabled: false, backend: "sftp", host: "127.0.0.1", port: 22, username: "molt",
+               keyFile: "~/.ssh/id_ed25519", path: "/opt/moltbot-backup" }},
+      alerts: {{ webhook: {{ enabled: true, kind: "json",
+                            url: "https://hooks.example.com/alert?access_token={webhook_token}" }} }},
+      ui: {{ language: "zh_CN" }},
+    }}""", encoding="utf-8")
+    home = tmp_path / "home"
+    env = clean_env(home, MOLT_DESKTOP_PRESET=str(preset))
+    gateway = procs.gateway(home, env=env)
+    assert gateway.get_json("/healthz")[0] == 200
+    config = json.loads((home / "moltbot.json").read_text(encoding="utf-8"))
+    assert config["remotes"] == [{"id": "server", "url": server}]
+    assert config["sync"]["path"] == "/opt/moltbot-backup" and config["sync"]["keyFile"] == "~/.ssh/id_ed25519"
+    assert "url" not in config["alerts"]["webhook"] and config["ui"] == {"language": "zh_CN"}
+    gateway.stop()
+    output = gateway.stdout() + gateway.stderr()
+    assert "remotes[0].token" in output and "alerts.webhook.url" in output
+    assert_no_secret([token, webhook_token], home, output, json.dumps(config))
+
+    # The next start leaves the config alone, even one the user has changed since.
+    (home / "moltbot.json").write_text('{ ui: { language: "ja" } }', encoding="utf-8")
+    procs.gateway(home, env=env).stop()
+    assert (home / "moltbot.json").read_text(encoding="utf-8") == '{ ui: { language: "ja" } }'
