@@ -1,0 +1,160 @@
+"""The PyInstaller bundle (build.spec) as a user gets it: built once per session, then run.
+
+`frozen_dist` builds `python -m PyInstaller build.spec` into a temporary dist dir (or takes an
+existing bundle from MOLT_DESKTOP_FROZEN_DIST, e.g. the one CI has just built). Then:
+- the bundle holds both executables, the icons and every translation, and its size is printed;
+- the frozen `molt-desktop gateway` answers /healthz, and the frozen `molt-desktop chat`
+  completes a turn through it against the fake model (a real process);
+- the frozen `MoltDesktop` starts under Xvfb with trayer as the tray host and its icon shows
+  in the tray (green pixels where the app says the icon is).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import (REPO, GatewayProcess, Processes, clean_env, free_port, log_lines, wait_until,
+                                write_config)
+from tests.fakes.common import DEFAULT_TEXT
+from tests.ui.conftest import SCREENSHOTS
+from tests.ui.test_tray_xvfb import OK_GREEN, AppLog, icon_pixels
+from tests.ui.xdisplay import Window, x_desktop
+
+pytestmark = [pytest.mark.frozen, pytest.mark.slow]
+
+ENV_DIST = "MOLT_DESKTOP_FROZEN_DIST"
+BUILD_TIMEOUT = 600
+EXECUTABLES = ("MoltDesktop", "molt-desktop")
+
+
+def exe(dist: Path, name: str) -> Path:
+    return dist / (f"{name}.exe" if os.name == "nt" else name)
+
+
+def build_bundle(distpath: Path, workpath: Path) -> Path:
+    """`python -m PyInstaller build.spec` into `distpath`; the bundle folder (dist/molt-desktop)."""
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "PyInstaller", "build.spec", "--noconfirm", "--log-level", "WARN",
+         "--distpath", str(distpath), "--workpath", str(workpath)],
+        cwd=REPO, capture_output=True, text=True, timeout=BUILD_TIMEOUT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)})
+    assert result.returncode == 0, f"the PyInstaller build failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+    print(f"\nPyInstaller build: {time.monotonic() - started:.1f} s")
+    return distpath / "molt-desktop"
+
+
+def bundle_size(dist: Path) -> int:
+    """Bytes of every file in the bundle (a symbolic link counts as itself, not its target)."""
+    return sum(path.lstat().st_size for path in dist.rglob("*") if path.is_file() or path.is_symlink())
+
+
+@pytest.fixture(scope="session")
+def frozen_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    given = os.environ.get(ENV_DIST)
+    if given:
+        dist = Path(given)
+        assert exe(dist, "molt-desktop").is_file(), f"{ENV_DIST}={given} holds no molt-desktop executable"
+        return dist
+    root = tmp_path_factory.mktemp("frozen")
+    return build_bundle(root / "dist", root / "work")
+
+
+def test_the_bundle_holds_both_executables_and_the_resources(frozen_dist: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    for name in EXECUTABLES:
+        assert os.access(exe(frozen_dist, name), os.X_OK), name
+    internal = frozen_dist / "_internal"
+    for icon in ("molt-desktop.svg", "tray-ok.svg", "molt-desktop.ico"):
+        assert (internal / "resources" / "icons" / icon).is_file(), icon
+    # The Linux menu entry's icon is the app's icon.
+    assert (REPO / "installers" / "linux" / "molt-desktop.svg").read_bytes() == \
+        (internal / "resources" / "icons" / "molt-desktop.svg").read_bytes()
+    for lang in ("zh_CN", "ja"):
+        assert (internal / "resources" / "translations" / f"molt_desktop_{lang}.qm").is_file()
+        assert (internal / "molt_desktop" / "locale" / f"{lang}.po").is_file()
+        assert (internal / "PySide6" / "Qt" / "translations" / f"qtbase_{lang}.qm").is_file()
+    for unused in ("QtQml", "QtQuick", "QtWebEngineCore", "QtMultimedia", "QtPdf", "Qt3DCore"):
+        assert not list((internal / "PySide6").glob(f"{unused}.*")), f"{unused} was bundled"
+
+    version = subprocess.run([str(exe(frozen_dist, "molt-desktop")), "--version"], capture_output=True, text=True,
+                             timeout=60)
+    assert version.returncode == 0 and version.stdout.startswith("molt-desktop "), version
+    # The core's own catalogs load from the bundle: the help text in Chinese.
+    helped = subprocess.run([str(exe(frozen_dist, "molt-desktop")), "--help"], capture_output=True, text=True,
+                            timeout=60, env={**os.environ, "MOLT_DESKTOP_LANG": "zh_CN"})
+    assert "桌面" in helped.stdout, helped.stdout
+
+    size = bundle_size(frozen_dist)
+    with capsys.disabled():
+        print(f"\nfrozen bundle {frozen_dist}: {size / 1e6:.1f} MB in "
+              f"{sum(1 for p in frozen_dist.rglob('*') if p.is_file())} files "
+              f"(executables {', '.join(f'{n} {exe(frozen_dist, n).stat().st_size / 1e6:.1f} MB' for n in EXECUTABLES)})")
+
+
+def frozen_gateway(procs: Processes, dist: Path, home: Path) -> GatewayProcess:
+    popen, out, err, files = procs._spawn("frozen-gateway", [str(exe(dist, "molt-desktop")), "gateway"],
+                                          clean_env(home))
+    gw = GatewayProcess(popen, out, err, files, home=home)
+    procs.started.append(gw)
+    return procs.wait_ready(gw)
+
+
+def test_the_frozen_gateway_answers_healthz_and_a_chat_turn(frozen_dist: Path, procs: Processes,
+                                                            home: Path) -> None:
+    fake = procs.fake()
+    port = free_port()
+    write_config(home, {"fake": fake.base_url}, port=port)
+    gw = frozen_gateway(procs, frozen_dist, home)
+    assert gw.port == port
+    assert gw.get_json("/healthz") == (200, {"ok": True, "status": "live"})
+
+    chat = subprocess.run([str(exe(frozen_dist, "molt-desktop")), "chat", "Say hello"], cwd=REPO,
+                          capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL, env=clean_env(home))
+    assert chat.returncode == 0, chat.stdout + chat.stderr
+    assert chat.stdout == DEFAULT_TEXT + "\n"
+    assert f"answered by the local gateway ws://127.0.0.1:{port}" in chat.stderr
+    assert fake.request_count() == 1
+    assert gw.stop() == 0
+
+
+def test_the_frozen_app_shows_its_tray_icon(frozen_dist: Path, procs: Processes, home: Path,
+                                             tmp_path: Path) -> None:
+    fake = procs.fake()
+    write_config(home, {"fake": fake.base_url}, port=free_port(), extra={"ui": {"startMinimized": True}})
+    with x_desktop() as desktop:
+        env = clean_env(home)
+        env.update({"DISPLAY": desktop.display, "DBUS_SESSION_BUS_ADDRESS": desktop.dbus_address,
+                    "QT_QPA_PLATFORM": "xcb"})
+        stderr = tmp_path / "frozen-app.stderr"
+        with stderr.open("wb") as err:
+            app = subprocess.Popen([str(exe(frozen_dist, "MoltDesktop")), "--verbose"], cwd=tmp_path, env=env,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        log = AppLog(home / "logs" / "molt-desktop.log", app, stderr)
+        try:
+            assert log.wait("tray state ok", 60).startswith("tray state ok: The local gateway is running at")
+            position, size = log.wait("tray icon geometry ", 15, new=False).removeprefix(
+                "tray icon geometry ").split()
+            x, y = (int(v) for v in position.split(","))
+            w, h = (int(v) for v in size.split("x"))
+            assert w > 0 and h > 0 and y < 30 and x > 1000, (x, y, w, h)  # docked in trayer, top right
+            time.sleep(0.5)  # let trayer paint
+            shot = desktop.screenshot(SCREENSHOTS / "frozen-tray.png")
+            assert icon_pixels(shot, Window(0, x, y, w, h), OK_GREEN) > (w * h) // 8, \
+                "no green tray icon where the frozen app says it is"
+            app.send_signal(signal.SIGTERM)
+            assert app.wait(30) == 0, log.tail()
+            wait_until(lambda: any(line.get("message") == "stopped" for line in log_lines(home)), 5,
+                       "the app's last log line")
+        finally:
+            if app.poll() is None:
+                app.kill()
+                app.wait(10)
+
