@@ -3,7 +3,8 @@
 ;
 ; Build (after `python -m PyInstaller build.spec`):  makensis installers/windows/molt-desktop.nsi
 ; The version comes from molt_desktop/version.py and the files from dist/molt-desktop; both can be
-; overridden with /DVERSION=... and /DDIST=..., the output file with /DOUTFILE=...
+; overridden with /DVERSION=... and /DDIST=..., the output file with /DOUTFILE=..., the
+; compression with /DCOMPRESSOR=zlib|bzip2|lzma|off.
 ;
 ; Command line of the installer (silent roll-out: /S, every page skipped, the defaults below):
 ;   /PRESET=<file>     copy a deployment preset (JSON5) to $INSTDIR\preset.json5; the app turns it
@@ -18,7 +19,15 @@
 Unicode true
 ManifestDPIAware true
 RequestExecutionLevel user
-SetCompressor /SOLID lzma
+; lzma packs the bundle smallest; a test that only checks the script compiles with /DCOMPRESSOR=off.
+!ifndef COMPRESSOR
+  !define COMPRESSOR "lzma"
+!endif
+!if "${COMPRESSOR}" == "off"
+  SetCompress off
+!else
+  SetCompressor /SOLID ${COMPRESSOR}
+!endif
 
 !include MUI2.nsh
 !include LogicLib.nsh
