@@ -41,7 +41,11 @@ _DESKTOP_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 def launch_command() -> list[str]:
     """How to start this installation of molt-desktop from a login item."""
     if getattr(sys, "frozen", False):
-        return [sys.executable]
+        # The windowed app of the bundle, also when the setting was changed from the console CLI:
+        # a console executable would open a console window at every login.
+        here = Path(sys.executable)
+        windowed = here.with_name("MoltDesktop.exe" if os.name == "nt" else "MoltDesktop")
+        return [str(windowed if windowed.is_file() else here)]
     bin_dir = Path(sys.executable).parent
     for name in ("molt-desktop.exe", "molt-desktop") if os.name == "nt" else ("molt-desktop",):
         script = bin_dir / name

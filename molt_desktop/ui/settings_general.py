@@ -11,11 +11,15 @@ import asyncio
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QWidget
 
+from molt_desktop.autostart import autostart_enabled
 from molt_desktop.config.secrets import KeyringStatus, keyring_status
+from molt_desktop.logs import get_logger
 from molt_desktop.ui.bridge import GatewayBridge
 from molt_desktop.ui.i18n import LANGUAGES, language_name, tr
 from molt_desktop.ui.settings_common import WARNING_COLOR, SettingsPage
 from molt_desktop.ui.settings_store import ConfigDraft
+
+log = get_logger("ui")
 
 
 class GeneralPage(SettingsPage):
@@ -57,6 +61,13 @@ class GeneralPage(SettingsPage):
 
     def load(self, draft: ConfigDraft) -> None:
         self.load_bound(draft)
+        # The login item itself is the truth: the installer may have made it (its "start at login"
+        # box) before the config said so. Saving then writes what the box shows.
+        try:
+            if autostart_enabled():
+                self.autostart.setChecked(True)
+        except OSError as exc:
+            log.debug("cannot read the login item: %s", exc)
 
     def collect(self, draft: ConfigDraft) -> None:
         self.collect_bound(draft)

@@ -165,6 +165,22 @@ async def test_a_changed_setting_is_applied(desktop: Desktop, qtbot: QtBot, tmp_
     assert after["gateway"] == before["gateway"]
 
 
+async def test_a_login_item_made_by_the_installer_shows_as_on(desktop: Desktop, qtbot: QtBot, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # The installer's "start at login" box makes the login item without touching the config.
+    from molt_desktop.autostart import set_autostart
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    set_autostart(True)
+    dialog = await open_dialog(desktop, qtbot)
+    general = dialog.pages["general"]
+    assert isinstance(general, GeneralPage)
+    assert general.autostart.isChecked()
+    assert await dialog.save(), dialog.status.text()
+    assert json.loads(config_text(desktop))["ui"]["autostart"] is True
+    assert (tmp_path / "xdg" / "autostart" / "molt-desktop.desktop").is_file()
+
+
 async def test_invalid_values_are_shown_and_nothing_is_written(desktop: Desktop, qtbot: QtBot) -> None:
     dialog = await open_dialog(desktop, qtbot)
     before = config_text(desktop)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import plistlib
 import shlex
+import os
 import sys
 from pathlib import Path
 
@@ -105,6 +106,14 @@ def test_launch_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "executable", str(tmp_path / "MoltDesktop"))
     assert launch_command() == [str(tmp_path / "MoltDesktop")]
+    # Frozen and run from the console CLI: the windowed app beside it starts at login.
+    windowed = tmp_path / ("MoltDesktop.exe" if os.name == "nt" else "MoltDesktop")
+    windowed.write_bytes(b"")
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "molt-desktop"))
+    assert launch_command() == [str(windowed)]
+    windowed.unlink()
+    assert launch_command() == [str(tmp_path / "molt-desktop")]
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "MoltDesktop"))
     monkeypatch.delattr(sys, "frozen")
     assert launch_command() == [str(tmp_path / "MoltDesktop"), "-m", "molt_desktop"]
     script = tmp_path / "molt-desktop"
