@@ -158,3 +158,20 @@ def test_the_frozen_app_shows_its_tray_icon(frozen_dist: Path, procs: Processes,
                 app.kill()
                 app.wait(10)
 
+
+
+def test_the_installer_compiles_against_the_bundle(frozen_dist: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # makensis over the real PyInstaller output, in the three languages (uncompressed: seconds, not
+    # the release's minute and a half of lzma).
+    from tests.e2e.test_installer import compile_installer
+
+    build = compile_installer(frozen_dist, tmp_path / "MoltDesktop-setup.exe")
+    for part in ("Install:", "Uninstall:"):
+        line = next(line for line in build.output.splitlines() if line.startswith(part))
+        assert "3 language tables" in line, line
+    packed = set(build.packed)
+    assert {f"{name}.exe" if os.name == "nt" else name for name in EXECUTABLES} <= packed, sorted(packed)[:20]
+    with capsys.disabled():
+        print(f"\ninstaller over the bundle: {build.seconds:.1f} s, "
+              f"{build.installer.stat().st_size / 1e6:.1f} MB uncompressed")
