@@ -24,6 +24,20 @@ FIELDS = ("state", "last_good", "error", "next", "report", "fingerprint")
 AGE_MS = 30_000
 
 
+def value_row(form: QFormLayout, object_name: str) -> tuple[QLabel, QLabel]:
+    """A Health row: a muted name and a wrapped, selectable value (shared by every Health section)."""
+    label = QLabel()
+    label.setProperty("muted", True)
+    value = QLabel()
+    value.setObjectName(object_name)
+    value.setWordWrap(True)
+    value.setTextFormat(Qt.TextFormat.PlainText)
+    value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    value.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    form.addRow(label, value)
+    return label, value
+
+
 class SyncSection(QGroupBox):
     def __init__(self, sync: SyncBridge, actions: DesktopActions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,17 +50,7 @@ class SyncSection(QGroupBox):
         self.names: dict[str, QLabel] = {}
         self.fields: dict[str, QLabel] = {}
         for name in FIELDS:
-            label = QLabel()
-            label.setProperty("muted", True)
-            value = QLabel()
-            value.setObjectName(f"health-sync-{name}")
-            value.setWordWrap(True)
-            value.setTextFormat(Qt.TextFormat.PlainText)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            value.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-            form.addRow(label, value)
-            self.names[name] = label
-            self.fields[name] = value
+            self.names[name], self.fields[name] = value_row(form, f"health-sync-{name}")
         self.sync_button = QPushButton(themed_icon("sync"), "")
         self.sync_button.setObjectName("health-sync-now")
         self.sync_button.clicked.connect(self.actions.syncNow.emit)

@@ -28,6 +28,7 @@ from molt_desktop.ui.actions import DesktopActions
 from molt_desktop.ui.alerts_bridge import AlertsBridge
 from molt_desktop.ui.bridge import GatewayBridge, describe_error
 from molt_desktop.ui.health_monitor import HealthMonitor, format_duration
+from molt_desktop.ui.health_sync import SyncSection, value_row
 from molt_desktop.ui.i18n import tr
 from molt_desktop.ui.resources import icon
 from molt_desktop.ui.style import themed_icon
@@ -115,17 +116,8 @@ class HealthView(QWidget):
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
             for name in names:
-                label = QLabel()
-                label.setProperty("muted", True)
-                value = QLabel()
-                value.setObjectName(f"health-{section}-{name}")
-                value.setWordWrap(True)
-                value.setTextFormat(Qt.TextFormat.PlainText)
-                value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-                value.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-                form.addRow(label, value)
-                self.names[(section, name)] = label
-                self.fields[(section, name)] = value
+                self.names[(section, name)], self.fields[(section, name)] = value_row(
+                    form, f"health-{section}-{name}")
             button = QPushButton(themed_icon("settings"), "")
             button.setObjectName(f"health-{section}-settings")
             page = pages[section]
@@ -152,8 +144,6 @@ class HealthView(QWidget):
         self.sync_section: Any = None
         sync = SyncBridge.of(bridge)
         if sync is not None and sync.available:
-            from molt_desktop.ui.health_sync import SyncSection
-
             self.sync_section = SyncSection(sync, actions)
             content.addWidget(self.sync_section)
         content.addStretch(1)
