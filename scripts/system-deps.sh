@@ -6,11 +6,12 @@ set -euo pipefail
 # screenshots and clicks, and the xcb libraries the Qt platform plugin loads; iproute2 gives the
 # interop tests a non-loopback address (a veth pair) for the pairing path; libnotify-bin gives
 # plyer a notifier; openssh-server and samba are the SFTP and SMB servers of the sync tests;
-# nsis gives makensis, which compiles the Windows installer script here (tests/e2e/test_installer.py).
+# nsis gives makensis, which compiles the Windows installer script here (tests/e2e/test_installer.py);
+# icu-devtools (icupkg) and binutils rebuild the bundle's ICU data (installers/linux/icu_data.py).
 packages=(nodejs npm iproute2 xvfb xauth x11-utils xdotool imagemagick libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0
           libxkbcommon-x11-0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libegl1 libgl1
           libfontconfig1 libdbus-1-3 fonts-wqy-microhei trayer dbus libnotify-bin openssh-server
-          samba nsis)
+          samba nsis icu-devtools binutils)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -2,7 +2,10 @@
 
 `frozen_dist` builds `python -m PyInstaller build.spec` into a temporary dist dir (or takes an
 existing bundle from MOLT_DESKTOP_FROZEN_DIST, e.g. the one CI has just built). Then:
-- the bundle holds both executables, the icons and every translation, and its size is printed;
+- the bundle holds both executables, the icons and every translation; its size is printed and
+  under 150 MB;
+- its rebuilt ICU data (installers/linux/icu_data.py) is less than half the wheel's and still
+  collates Chinese and Japanese and names locales in the app's three languages;
 - the frozen `molt-desktop gateway` answers /healthz, and the frozen `molt-desktop chat`
   completes a turn through it against the fake model (a real process);
 - the frozen `MoltDesktop` starts under Xvfb with trayer as the tray host and its icon shows
@@ -11,6 +14,7 @@ existing bundle from MOLT_DESKTOP_FROZEN_DIST, e.g. the one CI has just built). 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -32,6 +36,7 @@ pytestmark = [pytest.mark.frozen, pytest.mark.slow]
 ENV_DIST = "MOLT_DESKTOP_FROZEN_DIST"
 BUILD_TIMEOUT = 600
 EXECUTABLES = ("MoltDesktop", "molt-desktop")
+TARGET_BYTES = 150_000_000
 
 
 def exe(dist: Path, name: str) -> Path:
@@ -93,10 +98,72 @@ def test_the_bundle_holds_both_executables_and_the_resources(frozen_dist: Path,
     assert "桌面" in helped.stdout, helped.stdout
 
     size = bundle_size(frozen_dist)
+
+    def described(name: str) -> str:
+        path = exe(frozen_dist, name)
+        return f"{name} -> {os.readlink(path)}" if path.is_symlink() else f"{name} {path.stat().st_size / 1e6:.1f} MB"
+
     with capsys.disabled():
         print(f"\nfrozen bundle {frozen_dist}: {size / 1e6:.1f} MB in "
               f"{sum(1 for p in frozen_dist.rglob('*') if p.is_file())} files "
-              f"(executables {', '.join(f'{n} {exe(frozen_dist, n).stat().st_size / 1e6:.1f} MB' for n in EXECUTABLES)})")
+              f"(executables {', '.join(described(n) for n in EXECUTABLES)})")
+    assert size < TARGET_BYTES, f"the bundle is {size / 1e6:.1f} MB, over {TARGET_BYTES / 1e6:.0f} MB"
+
+
+# Run in a fresh interpreter: the test process already has PySide6's own ICU (same sonames) loaded.
+ICU_PROBE = r"""
+import ctypes, json, sys
+lib, version = sys.argv[1], sys.argv[2]
+ctypes.CDLL(f"{lib}/libicudata.so.{version}", mode=ctypes.RTLD_GLOBAL)
+uc = ctypes.CDLL(f"{lib}/libicuuc.so.{version}", mode=ctypes.RTLD_GLOBAL)
+i18n = ctypes.CDLL(f"{lib}/libicui18n.so.{version}")
+def fn(library, name, restype=ctypes.c_int):
+    f = getattr(library, f"{name}_{version}")
+    f.restype = restype
+    return f
+out = {}
+for locale in ("zh", "ja", "de"):
+    err = ctypes.c_int(0)
+    collator = fn(i18n, "ucol_open", ctypes.c_void_p)(locale.encode(), ctypes.byref(err))
+    out[f"collator {locale}"] = err.value
+    if locale == "zh":
+        strcoll = fn(i18n, "ucol_strcoll")
+        strcoll.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int32, ctypes.c_char_p, ctypes.c_int32]
+        a, b = "啊".encode("utf-16-le"), "不".encode("utf-16-le")  # pinyin a < bu; code points say otherwise
+        out["zh order"] = strcoll(collator, a, 1, b, 1)
+for charset in ("UTF-8", "UTF-16LE", "ISO-8859-1"):
+    err = ctypes.c_int(0)
+    fn(uc, "ucnv_open", ctypes.c_void_p)(charset.encode(), ctypes.byref(err))
+    out[f"converter {charset}"] = err.value
+name = (ctypes.c_uint16 * 64)()
+for display in ("zh", "ja", "en"):
+    err = ctypes.c_int(0)
+    n = fn(uc, "uloc_getDisplayName")(b"de_DE", display.encode(), name, 64, ctypes.byref(err))
+    out[f"name in {display}"] = bytes(name)[:2 * n].decode("utf-16-le")
+print(json.dumps(out, ensure_ascii=False))
+"""
+
+
+def test_the_bundles_icu_data_is_trimmed_and_serves_the_apps_languages(frozen_dist: Path) -> None:
+    import PySide6
+
+    lib = frozen_dist / "_internal" / "PySide6" / "Qt" / "lib"
+    (data,) = lib.glob("libicudata.so.*")
+    (wheel_data,) = (Path(PySide6.__file__).parent / "Qt" / "lib").glob("libicudata.so.*")
+    assert data.stat().st_size < wheel_data.stat().st_size * 0.5, (data.stat().st_size, wheel_data.stat().st_size)
+    version = data.name.rsplit(".", 1)[1]
+    probe = subprocess.run([sys.executable, "-c", ICU_PROBE, str(lib), version], capture_output=True, text=True,
+                           timeout=60)
+    assert probe.returncode == 0, probe.stderr
+    found = json.loads(probe.stdout)
+    # Chinese and Japanese collation load their own rules (0: U_ZERO_ERROR); German uses the root
+    # rules it is defined by (-127: U_USING_DEFAULT_WARNING, as with the full data).
+    assert found["collator zh"] == 0 and found["collator ja"] == 0 and found["collator de"] == -127, found
+    assert found["zh order"] < 0, found
+    assert {k: v for k, v in found.items() if k.startswith("converter")} == \
+        {"converter UTF-8": 0, "converter UTF-16LE": 0, "converter ISO-8859-1": 0}
+    assert (found["name in zh"], found["name in ja"], found["name in en"]) == \
+        ("德语（德国）", "ドイツ語 (ドイツ)", "German (Germany)"), found
 
 
 def frozen_gateway(procs: Processes, dist: Path, home: Path) -> GatewayProcess:
