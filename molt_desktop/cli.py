@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"molt-desktop {__version__}")
     parser.add_argument("--verbose", "-v", action="store_true", help=_("log debug details"))
+    parser.add_argument("--quit", action="store_true",
+                        help=_("ask the running desktop app to quit, and wait until it has (the installer "
+                               "uses this before an upgrade)"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gw = sub.add_parser("gateway", help=_("run the gateway without a UI (servers, CI)"))
@@ -113,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         setup_logging(None, verbose=verbose, console=verbose)
     try:
+        if command is None and args.quit:
+            return _quit_app(state)
         if command is None:
             return _run_app(state)
         if command == "gateway":
@@ -161,6 +166,25 @@ def _has_display() -> bool:
     if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal", "vnc"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _quit_app(state: Path) -> int:
+    """`molt-desktop --quit`: 0 when no app runs with this state dir any more, 1 when one still does."""
+    try:
+        single_instance = importlib.import_module("molt_desktop.ui.single_instance")
+    except ImportError as exc:  # no Qt, so no desktop app can be running from this installation
+        print(_("No desktop app to quit: {error}.").format(error=exc), file=sys.stderr)
+        return EXIT_OK
+    result = single_instance.quit_running(state)
+    messages = {
+        "not running": _("molt-desktop is not running."),
+        "quit": _("molt-desktop has quit."),
+        "no answer": _("The molt-desktop running with this state folder ({path}) does not answer. "
+                       "End its process, then try again."),
+        "timeout": _("molt-desktop was asked to quit but is still running after 30 s."),
+    }
+    print(messages[result.value].format(path=state), file=sys.stderr)
+    return EXIT_OK if result.value in ("not running", "quit") else EXIT_FAIL
 
 
 def _run_app(state: Path) -> int:

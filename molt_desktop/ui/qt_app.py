@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import getpass
-import hashlib
 import os
 import signal
 import sys
@@ -28,8 +26,7 @@ from typing import Any
 
 os.environ.setdefault("QT_API", "pyside6")
 
-from PySide6.QtCore import QEvent, QLockFile, QObject, QTimer, Signal  # noqa: E402
-from PySide6.QtNetwork import QLocalServer, QLocalSocket  # noqa: E402
+from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QLabel, QSystemTrayIcon, QWidget  # noqa: E402
 
 from molt_desktop.app import PortInUseError, Services, StartupError  # noqa: E402
@@ -41,79 +38,11 @@ from molt_desktop.ui.bridge import GatewayBridge  # noqa: E402
 from molt_desktop.ui.dialogs import ask_other_port, show_error  # noqa: E402
 from molt_desktop.ui.i18n import UiLanguage, tr  # noqa: E402
 from molt_desktop.ui.resources import icon  # noqa: E402
+from molt_desktop.ui.single_instance import SingleInstance  # noqa: E402
 
 log = get_logger("ui")
 
 EXIT_OK, EXIT_FAIL = 0, 1
-SHOW_MESSAGE = b"show\n"
-
-
-class SingleInstance(QObject):
-    """One running app per state dir; later launches hand over to it."""
-
-    showRequested = Signal()
-
-    def __init__(self, state: Path) -> None:
-        super().__init__()
-        key = hashlib.sha256(str(state.resolve()).encode("utf-8")).hexdigest()[:16]
-        try:
-            user = getpass.getuser()
-        except Exception:  # no user name in this environment: the state dir alone decides
-            user = "user"
-        self.name = f"molt-desktop-{hashlib.sha256(user.encode()).hexdigest()[:8]}-{key}"
-        state.mkdir(parents=True, exist_ok=True)
-        self._lock = QLockFile(str(state / "molt-desktop.lock"))
-        self._lock.setStaleLockTime(0)  # stale only when its process is gone
-        self._server: QLocalServer | None = None
-
-    def acquire(self) -> bool:
-        return bool(self._lock.tryLock(100))
-
-    def forward(self, timeout: float = 5.0) -> bool:
-        """Ask the running instance to show its window (it may still be starting: retry)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            socket = QLocalSocket()
-            socket.connectToServer(self.name)
-            if socket.waitForConnected(300):
-                socket.write(SHOW_MESSAGE)
-                socket.flush()
-                if socket.bytesToWrite():
-                    socket.waitForBytesWritten(1000)
-                sent = socket.bytesToWrite() == 0
-                socket.disconnectFromServer()
-                return sent
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.1)
-
-    def listen(self) -> bool:
-        QLocalServer.removeServer(self.name)  # a socket file left by a crash (we hold the lock)
-        self._server = QLocalServer(self)
-        self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-        self._server.newConnection.connect(self._accept)
-        if not self._server.listen(self.name):
-            log.warning("single-instance server not available: %s", self._server.errorString())
-            return False
-        return True
-
-    def _accept(self) -> None:
-        assert self._server is not None
-        while self._server.hasPendingConnections():
-            socket = self._server.nextPendingConnection()
-            socket.readyRead.connect(lambda s=socket: self._read(s))
-            socket.disconnected.connect(socket.deleteLater)
-
-    def _read(self, socket: QLocalSocket) -> None:
-        data = bytes(socket.readAll().data())
-        if b"show" in data:
-            log.info("another launch asked to show the chat window")
-            self.showRequested.emit()
-
-    def release(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        self._lock.unlock()
 
 
 class DesktopApp(QObject):
@@ -138,6 +67,8 @@ class DesktopApp(QObject):
         self.started_at = time.monotonic()
         self._quit = asyncio.Event()
         self._closing_for_real = False
+        if instance is not None:  # `molt-desktop --quit` (the installer, before an upgrade)
+            instance.quitRequested.connect(self.request_quit)
 
     @property
     def tray_available(self) -> bool:
@@ -479,4 +410,4 @@ def run_desktop(state: Path, argv: list[str] | None = None) -> int:
         instance.release()
 
 
-__all__ = ["DesktopApp", "SingleInstance", "run_desktop"]
+__all__ = ["DesktopApp", "SingleInstance", "run_desktop"]  # SingleInstance: ui/single_instance.py

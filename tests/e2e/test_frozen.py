@@ -9,14 +9,14 @@ existing bundle from MOLT_DESKTOP_FROZEN_DIST, e.g. the one CI has just built). 
 - the frozen `molt-desktop gateway` answers /healthz, and the frozen `molt-desktop chat`
   completes a turn through it against the fake model (a real process);
 - the frozen `MoltDesktop` starts under Xvfb with trayer as the tray host and its icon shows
-  in the tray (green pixels where the app says the icon is).
+  in the tray (green pixels where the app says the icon is), then quits cleanly when the frozen
+  `molt-desktop --quit` asks it to (what the Windows installer does before an upgrade).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -216,8 +216,12 @@ def test_the_frozen_app_shows_its_tray_icon(frozen_dist: Path, procs: Processes,
             shot = desktop.screenshot(SCREENSHOTS / "frozen-tray.png")
             assert icon_pixels(shot, Window(0, x, y, w, h), OK_GREEN) > (w * h) // 8, \
                 "no green tray icon where the frozen app says it is"
-            app.send_signal(signal.SIGTERM)
-            assert app.wait(30) == 0, log.tail()
+            # What the Windows installer does before an upgrade: the console executable asks the
+            # running app to quit, and returns once it has.
+            quit_app = subprocess.run([str(exe(frozen_dist, "molt-desktop")), "--quit"], capture_output=True,
+                                      text=True, timeout=60, stdin=subprocess.DEVNULL, env=env)
+            assert quit_app.returncode == 0 and "molt-desktop has quit." in quit_app.stderr, quit_app.stderr
+            assert app.wait(15) == 0, log.tail()
             wait_until(lambda: any(line.get("message") == "stopped" for line in log_lines(home)), 5,
                        "the app's last log line")
         finally:
