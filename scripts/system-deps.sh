@@ -7,11 +7,13 @@ set -euo pipefail
 # interop tests a non-loopback address (a veth pair) for the pairing path; libnotify-bin gives
 # plyer a notifier; openssh-server and samba are the SFTP and SMB servers of the sync tests;
 # nsis gives makensis, which compiles the Windows installer script here (tests/e2e/test_installer.py);
-# icu-devtools (icupkg) and binutils rebuild the bundle's ICU data (installers/linux/icu_data.py).
+# icu-devtools (icupkg) and binutils rebuild the bundle's ICU data (installers/linux/icu_data.py);
+# wine64 runs the compiled installer and uninstaller, and `locales` lets those tests compile the
+# Chinese and Japanese locales Wine takes the user's language from (tests/e2e/test_installer_wine.py).
 packages=(nodejs npm iproute2 xvfb xauth x11-utils xdotool imagemagick libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0
           libxkbcommon-x11-0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libegl1 libgl1
           libfontconfig1 libdbus-1-3 fonts-wqy-microhei trayer dbus libnotify-bin openssh-server
-          samba nsis icu-devtools binutils)
+          samba nsis icu-devtools binutils wine64 locales)
 
 missing=()
 for pkg in "${packages[@]}"; do

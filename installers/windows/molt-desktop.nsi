@@ -4,7 +4,7 @@
 ; Build (after `python -m PyInstaller build.spec`):  makensis installers/windows/molt-desktop.nsi
 ; The version comes from molt_desktop/version.py and the files from dist/molt-desktop; both can be
 ; overridden with /DVERSION=... and /DDIST=..., the output file with /DOUTFILE=..., the
-; compression with /DCOMPRESSOR=zlib|bzip2|lzma|off.
+; compression with /DCOMPRESSOR=zlib|bzip2|lzma|off, the installer's CPU with /DTARGET (below).
 ;
 ; Command line of the installer (silent roll-out: /S, every page skipped, the defaults below):
 ;   /PRESET=<file>     copy a deployment preset (JSON5) to $INSTDIR\preset.json5; the app turns it
@@ -12,10 +12,17 @@
 ;   /DESKTOP=0|1       desktop shortcut (default 1; on an upgrade, whether there is one now)
 ;   /AUTOSTART=0|1     start at login (default 0; on an upgrade, whether it is on now)
 ;   /D=<dir>           install folder (NSIS's own option; must come last)
+; Exit codes: 0 installed, 1 cancelled, 2 a /PRESET= file that does not exist, or the running app
+; could not be closed (nothing was changed then).
 ; The uninstaller keeps the user's data (%APPDATA%\MoltDesktop) unless "Remove my data" is ticked
 ; or, silently, /REMOVEDATA is given.
 ; The strings of the pages and messages live in strings.nsh, one LangString per language.
 
+; The official NSIS builds make 32-bit (x86-unicode) installers, which run on every Windows the
+; app runs on; /DTARGET=amd64-unicode makes a 64-bit one where the stubs exist (Debian's nsis).
+!ifdef TARGET
+  Target ${TARGET}
+!endif
 Unicode true
 ManifestDPIAware true
 RequestExecutionLevel user
@@ -113,27 +120,65 @@ Var WasRunning
 !include "strings.nsh"
 
 ; --- closing a running instance ------------------------------------------------------------------
-; Files of a running program cannot be replaced: ask this user's app to close, then end it.
-; (taskkill with a filter exits 0 even when nothing matched: tasklist | find tells whether it runs.)
+; Files of a running program cannot be replaced, and Windows locks a running executable: one that
+; cannot be opened for writing is in use. The app is first asked to quit as from its tray menu
+; (`molt-desktop --quit`: it stops its gateway and saves its sessions, and returns once the app
+; has gone); one that does not is ended with taskkill, this user's processes only. If a file is
+; still in use after that, the user is asked to close the app (a silent install fails with
+; exit code 2 and leaves the installed version as it was).
+!macro InUse FILE RESULT
+  StrCpy ${RESULT} 0
+  ${If} ${FileExists} "${FILE}"
+    ClearErrors
+    FileOpen $R7 "${FILE}" a
+    ${If} ${Errors}
+      StrCpy ${RESULT} 1
+    ${Else}
+      FileClose $R7
+    ${EndIf}
+  ${EndIf}
+!macroend
+
 !macro CloseRunning UN
 Function ${UN}CloseRunning
   StrCpy $WasRunning 0
   ReadEnvStr $R9 USERNAME
-  nsExec::Exec `"$SYSDIR\cmd.exe" /c tasklist /NH /FI "IMAGENAME eq ${APP_EXE}" /FI "USERNAME eq $R9" | find /I "${APP_EXE}"`
-  Pop $R8
-  ${If} $R8 == 0
+  !insertmacro InUse "$INSTDIR\${APP_EXE}" $R0
+  ${If} $R0 == 1
     StrCpy $WasRunning 1
     DetailPrint "$(ClosingApp)"
-    nsExec::Exec `"$SYSDIR\taskkill.exe" /IM ${APP_EXE} /FI "USERNAME eq $R9"`
+    nsExec::Exec `"$INSTDIR\${CLI_EXE}" --quit`
     Pop $R8
-    Sleep 2000
-    nsExec::Exec `"$SYSDIR\taskkill.exe" /F /IM ${APP_EXE} /FI "USERNAME eq $R9"`
-    Pop $R8
+    !insertmacro InUse "$INSTDIR\${APP_EXE}" $R0
+    ${If} $R0 == 1
+      nsExec::Exec `"$SYSDIR\taskkill.exe" /F /IM ${APP_EXE} /FI "USERNAME eq $R9"`
+      Pop $R8
+    ${EndIf}
   ${EndIf}
   ; A headless gateway started from this folder holds its files open too.
-  nsExec::Exec `"$SYSDIR\taskkill.exe" /F /IM ${CLI_EXE} /FI "USERNAME eq $R9"`
-  Pop $R8
-  Sleep 500
+  !insertmacro InUse "$INSTDIR\${CLI_EXE}" $R0
+  ${If} $R0 == 1
+    nsExec::Exec `"$SYSDIR\taskkill.exe" /F /IM ${CLI_EXE} /FI "USERNAME eq $R9"`
+    Pop $R8
+  ${EndIf}
+  ; Ended processes let go of their files within moments; then ask, or give up when silent.
+  StrCpy $R6 0
+  ${Do}
+    !insertmacro InUse "$INSTDIR\${APP_EXE}" $R0
+    !insertmacro InUse "$INSTDIR\${CLI_EXE}" $R1
+    ${If} $R0 == 0
+    ${AndIf} $R1 == 0
+      ${Break}
+    ${EndIf}
+    IntOp $R6 $R6 + 1
+    ${If} $R6 > 20
+      MessageBox MB_RETRYCANCEL|MB_ICONEXCLAMATION "$(StillRunning)" /SD IDCANCEL IDRETRY +3
+      SetErrorLevel 2
+      Quit
+      StrCpy $R6 0
+    ${EndIf}
+    Sleep 250
+  ${Loop}
 FunctionEnd
 !macroend
 !insertmacro CloseRunning ""
@@ -182,6 +227,9 @@ SectionEnd
 
 Section "-finish"
   SetShellVarContext current
+  ; The language for upgrades and the uninstaller (MUI saves it only when its pages run, and a
+  ; silent install shows none).
+  WriteRegStr HKCU "${SETTINGS_KEY}" "InstallerLanguage" $LANGUAGE
   ; Unticked on an upgrade means: no longer wanted.
   ${IfNot} ${SectionIsSelected} ${SecDesktop}
     Delete "$DESKTOP\${APP_NAME}.lnk"

@@ -76,6 +76,10 @@ def test_the_bundle_holds_both_executables_and_the_resources(frozen_dist: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     for name in EXECUTABLES:
         assert os.access(exe(frozen_dist, name), os.X_OK), name
+    # The uninstaller removes exactly these (installers/windows/molt-desktop.nsi, "un.$(SecApp)"):
+    # a new top-level file in the bundle would be left behind by it.
+    assert sorted(p.name for p in frozen_dist.iterdir()) == sorted(["_internal", *(exe(frozen_dist, n).name
+                                                                                   for n in EXECUTABLES)])
     internal = frozen_dist / "_internal"
     for icon in ("molt-desktop.svg", "tray-ok.svg", "molt-desktop.ico"):
         assert (internal / "resources" / "icons" / icon).is_file(), icon

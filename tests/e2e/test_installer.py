@@ -59,13 +59,14 @@ def run_makensis(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProces
     return result, time.monotonic() - started
 
 
-def compile_installer(dist: Path, outfile: Path, *, compressor: str | None = "off",
-                      script: Path = SCRIPT) -> InstallerBuild:
+def compile_installer(dist: Path, outfile: Path, *, compressor: str | None = "off", script: Path = SCRIPT,
+                      extra_defines: list[str] | None = None) -> InstallerBuild:
     """Compile the installer of the bundle in `dist` into `outfile`; AssertionError with makensis's
     output when it fails. Uncompressed by default: the real bundle compiles in seconds then, and in
     about a minute and a half with the release's lzma (`compressor=None`)."""
     outfile.parent.mkdir(parents=True, exist_ok=True)
-    defines = [f"-DDIST={dist}", f"-DOUTFILE={outfile}"] + ([f"-DCOMPRESSOR={compressor}"] if compressor else [])
+    defines = [f"-DDIST={dist}", f"-DOUTFILE={outfile}"] + ([f"-DCOMPRESSOR={compressor}"] if compressor else []) + \
+        (extra_defines or [])
     result, seconds = run_makensis([*defines, str(script)], script.parent)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"makensis failed ({result.returncode}):\n{output[-4000:]}"
