@@ -98,6 +98,14 @@ def _parser() -> argparse.ArgumentParser:
     sync_test = sync_sub.add_parser("test", help=_("connect with the sync settings and list the remote folder"))
     sync_test.add_argument("--json", action="store_true", help=_("print JSON"))
 
+    sec = sub.add_parser("secrets", help=_("list or forget the secrets molt-desktop keeps in the OS keyring"))
+    sec_sub = sec.add_subparsers(dest="secrets_command", metavar="ACTION", required=True)
+    sec_list = sec_sub.add_parser("list", help=_("the names of the stored secrets (never their values)"))
+    sec_list.add_argument("--json", action="store_true", help=_("print JSON"))
+    sec_forget = sec_sub.add_parser("forget", help=_("delete stored secrets from the OS keyring"))
+    sec_forget.add_argument("names", metavar="NAME", nargs="*", help=_("the secrets to delete"))
+    sec_forget.add_argument("--all", action="store_true", help=_("delete every secret molt-desktop stored"))
+
     doc = sub.add_parser("doctor", help=_("check the setup and say how to fix what is wrong"))
     doc.add_argument("--json", action="store_true", help=_("print the findings as JSON"))
     return parser
@@ -150,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.sync_command == "status":
                 return cli_sync.run_sync_status(state, as_json=args.json)
             return cli_sync.run_sync_test(state, as_json=args.json)
+        if command == "secrets":
+            return _secrets(args)
         if command == "doctor":
             from molt_desktop.doctor import run_doctor
 
@@ -245,6 +255,32 @@ def _call(state: Path, args: argparse.Namespace) -> int:
     else:
         print(result)
     return EXIT_OK
+
+
+def _secrets(args: argparse.Namespace) -> int:
+    from molt_desktop.config.secrets import forget_secrets, keyring_status, stored_secret_names
+
+    if args.secrets_command == "list":
+        names = stored_secret_names()
+        if args.json:
+            _print_json({"backend": keyring_status().backend, "names": names})
+        elif names:
+            print("\n".join(names))
+        else:
+            print(_("No secrets are stored in the OS keyring."))
+        return EXIT_OK
+    if bool(args.all) == bool(args.names):
+        print(_("Name the secrets to forget, or give --all."), file=sys.stderr)
+        return EXIT_USAGE
+    wanted = stored_secret_names() if args.all else list(args.names)
+    deleted = forget_secrets(None if args.all else wanted)
+    print(_("Deleted {count} secret(s) from the OS keyring.").format(count=len(deleted)))
+    left = [name for name in wanted if name not in deleted]
+    for name in left:
+        message = _("Cannot delete {name!r}: the keyring refused (is it locked?).") if args.all else \
+            _("No secret named {name!r} was stored.")
+        print(message.format(name=name), file=sys.stderr)
+    return EXIT_FAIL if left else EXIT_OK
 
 
 def _sessions(state: Path, args: argparse.Namespace) -> int:

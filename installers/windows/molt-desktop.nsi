@@ -298,6 +298,8 @@ Function .onInit
 FunctionEnd
 
 ; --- uninstall ---------------------------------------------------------------------------------
+; In this order: the app is closed and its shortcuts and login item go; then, if ticked, the
+; user's data (while the bundle's CLI is still there to clear the keyring); then the bundle.
 Section "un.$(SecApp)" UnSecApp
   SectionIn RO
   SetShellVarContext current
@@ -305,6 +307,19 @@ Section "un.$(SecApp)" UnSecApp
   Delete "$SMPROGRAMS\${APP_NAME}.lnk"
   Delete "$DESKTOP\${APP_NAME}.lnk"
   DeleteRegValue HKCU "${RUN_KEY}" "${APP_KEY}"
+SectionEnd
+
+Section /o "un.$(SecRemoveData)" UnSecRemoveData
+  SetShellVarContext current
+  ; The secrets the app keeps in the Windows Credential Manager (service molt-desktop).
+  DetailPrint "$(ForgettingSecrets)"
+  nsExec::Exec `"$INSTDIR\${CLI_EXE}" secrets forget --all`
+  Pop $R8
+  ; The app's state dir (molt_desktop/paths.py): settings, sessions, device identity, logs.
+  RMDir /r "$APPDATA\${APP_KEY}"
+SectionEnd
+
+Section "-un.files"
   ; Only what the installer put there: a folder the user chose may hold other files.
   RMDir /r "$INSTDIR\_internal"
   Delete "$INSTDIR\${APP_EXE}"
@@ -314,12 +329,6 @@ Section "un.$(SecApp)" UnSecApp
   RMDir "$INSTDIR"
   DeleteRegKey HKCU "${UNINSTALL_KEY}"
   DeleteRegKey HKCU "${SETTINGS_KEY}"
-SectionEnd
-
-Section /o "un.$(SecRemoveData)" UnSecRemoveData
-  SetShellVarContext current
-  ; The app's state dir (molt_desktop/paths.py): settings, sessions, device identity, logs.
-  RMDir /r "$APPDATA\${APP_KEY}"
 SectionEnd
 
 !insertmacro MUI_UNFUNCTION_DESCRIPTION_BEGIN

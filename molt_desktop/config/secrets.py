@@ -6,12 +6,19 @@ nothing here raises on reads — they give None — and writes raise `SecretStor
 whose message tells the user what to do instead. Every secret read or written is registered
 with `logs.register_secret`, so it never reaches a log line.
 
+The keyring cannot list a service's entries on every system, so the names this installation
+stored are kept in one more entry, `molt-desktop.names` (a JSON list of names, never values):
+`molt-desktop secrets list` shows them and `secrets forget` (the uninstaller's "Remove my data")
+removes them all.
+
 Keyring calls can block (D-Bus, Windows Credential Manager): call them from a worker thread
 (`asyncio.to_thread`) when on the event loop. Loading the config file is load.py's job.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import secrets as _random
 from dataclasses import dataclass
@@ -29,6 +36,9 @@ if TYPE_CHECKING:
 SERVICE = "molt-desktop"
 KEYRING_PREFIX = "keyring:"
 GATEWAY_TOKEN_NAME = "gateway.token"
+NAMES_ENTRY = "molt-desktop.names"
+# Entries some versions stored before the names were kept (checked by `stored_secret_names`).
+WELL_KNOWN_NAMES = (GATEWAY_TOKEN_NAME, "device.identity")
 
 # Keys whose string values are secrets, by name (see also the patterns below).
 SECRET_KEYS = frozenset({"token", "password", "apiKey", "secret"})
@@ -162,6 +172,7 @@ def set_secret(name: str, value: str) -> None:
             f"The OS keyring refused to store {name!r}: {exc}. Unlock the keyring and try again, "
             "or put the secret into moltbot.json as ${VARIABLE} read from the environment."
         ) from exc
+    _update_names(add=name)
 
 
 def delete_secret(name: str) -> bool:
@@ -175,7 +186,57 @@ def delete_secret(name: str) -> bool:
     except Exception as exc:
         log.warning("cannot delete %r from the keyring: %s", name, exc)
         return False
+    _update_names(remove=name)
     return True
+
+
+def _read_names() -> set[str]:
+    try:
+        raw = keyring.get_password(SERVICE, NAMES_ENTRY)
+        listed = json.loads(raw) if raw else []
+    except Exception:  # no keyring, or an entry that is not a list of names: start afresh
+        return set()
+    return {name for name in listed if isinstance(name, str)} if isinstance(listed, list) else set()
+
+
+def _update_names(*, add: str | None = None, remove: str | None = None) -> None:
+    """Keep `molt-desktop.names` in step with a write or a delete (never fails the caller)."""
+    names = _read_names()
+    updated = (names | {add} if add else names) - ({remove} if remove else set())
+    if updated == names:
+        return
+    try:
+        if updated:
+            keyring.set_password(SERVICE, NAMES_ENTRY, json.dumps(sorted(updated)))
+        else:
+            keyring.delete_password(SERVICE, NAMES_ENTRY)
+    except Exception as exc:
+        log.warning("cannot update the list of keyring entries: %s", exc)
+
+
+def stored_secret_names() -> list[str]:
+    """Names of this installation's keyring entries that hold a secret now."""
+    candidates = _read_names() | set(WELL_KNOWN_NAMES)
+    found = []
+    for name in sorted(candidates):
+        try:
+            present = keyring.get_password(SERVICE, name) is not None
+        except Exception:
+            present = False
+        if present:
+            found.append(name)
+    return found
+
+
+def forget_secrets(names: list[str] | None = None) -> list[str]:
+    """Delete `names` (default: every entry this installation stored); the names deleted."""
+    targets = stored_secret_names() if names is None else names
+    deleted = [name for name in targets if delete_secret(name)]
+    if names is None and len(deleted) == len(targets):
+        # Names listed but no longer present (removed by hand) leave the list behind otherwise.
+        with contextlib.suppress(Exception):
+            keyring.delete_password(SERVICE, NAMES_ENTRY)
+    return deleted
 
 
 def resolve_secret(value: str | None) -> str | None:

@@ -340,8 +340,27 @@ def test_import_moves_secrets_into_the_keyring(procs: Processes, home: Path, tmp
     assert health.code == 0, health.output
     assert health.json()["sessions"]["count"] == 2
     assert gw.stop() == 0
+
+    # What the uninstaller's "Remove my data" runs: every secret this installation stored goes.
+    stored = run_cli(home, "secrets", "list", "--json", keyring_backend=FILE_KEYRING)
+    assert stored.code == 0, stored.output
+    names = stored.json()["names"]
+    assert {"gateway.token", "provider.fake.apiKey"} <= set(names), names
+    assert "molt-desktop.names" not in names
+    one = run_cli(home, "secrets", "forget", "provider.fake.apiKey", "no.such.secret", keyring_backend=FILE_KEYRING)
+    assert one.code == 1 and "'no.such.secret'" in one.stderr, one.output
+    assert keyring_get(home, "provider.fake.apiKey") is None and keyring_get(home, "gateway.token") is not None
+    usage = run_cli(home, "secrets", "forget", keyring_backend=FILE_KEYRING)
+    assert usage.code == 2
+    forgot = run_cli(home, "secrets", "forget", "--all", keyring_backend=FILE_KEYRING)
+    assert forgot.code == 0, forgot.output
+    assert f"Deleted {len(names) - 1} secret(s)" in forgot.stdout
+    for name in [*names, "molt-desktop.names"]:
+        assert keyring_get(home, name) is None, name
+    empty = run_cli(home, "secrets", "list", keyring_backend=FILE_KEYRING)
+    assert empty.code == 0 and "No secrets are stored" in empty.stdout
     assert_no_secret(FIXTURE_SECRETS, home, result.output, again.output, listing.output, health.output,
-                     gw.stderr())
+                     gw.stderr(), stored.output, one.output, forgot.output)
 
 
 def test_import_without_keyring_keeps_secrets_and_warns(home: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -163,3 +164,74 @@ def test_secret_keys(key: str, secret: bool) -> None:
 def test_module_constants() -> None:
     assert secrets.SERVICE == "molt-desktop"
     assert secrets.KEYRING_PREFIX == "keyring:"
+
+
+# --- the names of the stored entries (secrets list / forget) --------------------------------------
+
+
+def test_the_names_of_stored_secrets_are_kept_and_forgotten(memory_keyring: keyring.backend.KeyringBackend) -> None:
+    items = memory_keyring.items  # type: ignore[attr-defined]
+    set_secret("remote.server.token", "remote-secret-1")
+    set_secret("sync.password", "sync-secret-2")
+    assert json.loads(items[(SERVICE, secrets.NAMES_ENTRY)]) == ["remote.server.token", "sync.password"]
+    assert secrets.stored_secret_names() == ["remote.server.token", "sync.password"]
+    # Only names are listed: no value is in the list entry.
+    assert "secret-1" not in items[(SERVICE, secrets.NAMES_ENTRY)]
+
+    assert delete_secret("sync.password")
+    assert secrets.stored_secret_names() == ["remote.server.token"]
+    items[(SERVICE, "gateway.token")] = "stored-before-names-were-kept"
+    assert secrets.stored_secret_names() == ["gateway.token", "remote.server.token"]
+
+    assert secrets.forget_secrets() == ["gateway.token", "remote.server.token"]
+    assert items == {}
+
+
+def test_forgetting_named_secrets(memory_keyring: keyring.backend.KeyringBackend) -> None:
+    set_secret("a.token", "value-a-123")
+    set_secret("b.token", "value-b-456")
+    assert secrets.forget_secrets(["a.token", "missing"]) == ["a.token"]
+    assert secrets.stored_secret_names() == ["b.token"]
+
+
+def test_a_broken_names_entry_is_started_afresh(memory_keyring: keyring.backend.KeyringBackend) -> None:
+    items = memory_keyring.items  # type: ignore[attr-defined]
+    for broken in ("{not json", '{"a": 1}', "[1, 2]"):
+        items[(SERVICE, secrets.NAMES_ENTRY)] = broken
+        assert secrets.stored_secret_names() == []
+    set_secret("c.token", "value-c-789")
+    assert json.loads(items[(SERVICE, secrets.NAMES_ENTRY)]) == ["c.token"]
+
+
+class NamesRefused(keyring.backend.KeyringBackend):
+    """A keyring that stores secrets but refuses the names entry (e.g. over a size limit)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if username == secrets.NAMES_ENTRY:
+            raise keyring.errors.PasswordSetError("the blob is too large")
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+def test_a_names_entry_the_keyring_refuses_does_not_fail_the_secret(caplog: pytest.LogCaptureFixture) -> None:
+    backend = NamesRefused()
+    keyring.set_keyring(backend)
+    set_secret("d.token", "value-d-000")
+    assert backend.items == {(SERVICE, "d.token"): "value-d-000"}
+    assert "cannot update the list of keyring entries" in caplog.text
+
+
+def test_listing_and_forgetting_without_a_keyring(no_keyring: None) -> None:
+    assert secrets.stored_secret_names() == []
+    assert secrets.forget_secrets() == []
