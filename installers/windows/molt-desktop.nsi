@@ -94,6 +94,8 @@ Var WasRunning
 !define MUI_ICON "${ICON}"
 !define MUI_UNICON "${ICON}"
 !define MUI_ABORTWARNING
+; The side picture of the welcome and finish pages (scripts/make_icons.py draws it from the icon).
+!define MUI_WELCOMEFINISHPAGE_BITMAP "welcome.bmp"
 !define MUI_COMPONENTSPAGE_SMALLDESC
 ; The language chosen once is offered again by upgrades and used by the uninstaller.
 !define MUI_LANGDLL_REGISTRY_ROOT HKCU

@@ -26,6 +26,7 @@ from molt_desktop.config.secrets import (
     resolve_secret,
     set_secret,
 )
+from tests.conftest import MemoryKeyring
 
 
 @pytest.fixture
@@ -203,25 +204,13 @@ def test_a_broken_names_entry_is_started_afresh(memory_keyring: keyring.backend.
     assert json.loads(items[(SERVICE, secrets.NAMES_ENTRY)]) == ["c.token"]
 
 
-class NamesRefused(keyring.backend.KeyringBackend):
+class NamesRefused(MemoryKeyring):
     """A keyring that stores secrets but refuses the names entry (e.g. over a size limit)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
 
     def set_password(self, service: str, username: str, password: str) -> None:
         if username == secrets.NAMES_ENTRY:
             raise keyring.errors.PasswordSetError("the blob is too large")
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
+        super().set_password(service, username, password)
 
 
 def test_a_names_entry_the_keyring_refuses_does_not_fail_the_secret(caplog: pytest.LogCaptureFixture) -> None:
