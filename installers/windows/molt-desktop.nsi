@@ -51,17 +51,29 @@ RequestExecutionLevel user
 !ifndef OUTFILE
   !define OUTFILE "..\..\dist\MoltDesktop-${VERSION}-setup.exe"
 !endif
-; The numeric X.X.X.X version Windows shows in the file properties: a pre-release suffix
-; (0.2.0rc1) is cut off the patch number.
+; The numeric X.X.X.X version Windows shows in the file properties: the leading number of each
+; part of a PEP 440 version (0.2.0rc1, 1.3b2, 1.0.0.dev4, 2.1.0+local -> 0.2.0, 1.3.0, ...).
 !echo "molt-desktop ${VERSION}: ${DIST} -> ${OUTFILE}"
-!searchparse /noerrors "${VERSION}" "" VER_MAJOR "." VER_MINOR "." VER_PATCH
-!ifndef VER_PATCH
-  !define VER_PATCH 0
+!macro _LeadingNumber IN OUT
+  !searchreplace _${OUT}_1 "${IN}" "rc" "."
+  !searchreplace _${OUT}_2 "${_${OUT}_1}" "a" "."
+  !searchreplace _${OUT}_3 "${_${OUT}_2}" "b" "."
+  !searchreplace _${OUT}_4 "${_${OUT}_3}" "+" "."
+  !searchparse /noerrors "${_${OUT}_4}" "" ${OUT} "."
+  !ifndef ${OUT}
+    !define ${OUT} "${_${OUT}_4}"
+  !endif
+!macroend
+!searchparse /noerrors "${VERSION}" "" VER_MAJOR_PART "." VER_MINOR_PART "." VER_PATCH_PART
+!ifndef VER_MINOR_PART
+  !define VER_MINOR_PART 0
 !endif
-!searchparse /noerrors "${VER_PATCH}" "" VER_PATCH_NUM "rc"
-!ifndef VER_PATCH_NUM
-  !define VER_PATCH_NUM ${VER_PATCH}
+!ifndef VER_PATCH_PART
+  !define VER_PATCH_PART 0
 !endif
+!insertmacro _LeadingNumber "${VER_MAJOR_PART}" VER_MAJOR
+!insertmacro _LeadingNumber "${VER_MINOR_PART}" VER_MINOR
+!insertmacro _LeadingNumber "${VER_PATCH_PART}" VER_PATCH_NUM
 
 !define APP_NAME "Molt Desktop"
 !define APP_KEY "MoltDesktop"                 ; folder, registry and Run value name (autostart.py)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import struct
 import subprocess
 import time
 from dataclasses import dataclass
@@ -110,6 +111,29 @@ def test_installer_compiles_with_no_defines_after_the_build(tmp_path: Path) -> N
     result, _seconds = run_makensis(["installers/windows/molt-desktop.nsi"], root)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert (root / "dist" / f"MoltDesktop-{__version__}-setup.exe").is_file()
+
+
+def file_version(exe: Path) -> tuple[int, int, int, int]:
+    """The numeric version in an executable's VS_FIXEDFILEINFO (what Windows shows in Properties)."""
+    data = exe.read_bytes()
+    start = data.find("VS_VERSION_INFO".encode("utf-16-le"))
+    fixed = data.find(b"\xbd\x04\xef\xfe", start)  # the structure's signature
+    assert start > 0 and fixed > 0, "no version resource"
+    ms, ls = struct.unpack("<II", data[fixed + 8:fixed + 16])
+    return ms >> 16, ms & 0xFFFF, ls >> 16, ls & 0xFFFF
+
+
+@pytest.mark.parametrize(("version", "numeric"), [
+    ("0.1.0", (0, 1, 0, 0)), ("0.2.0rc1", (0, 2, 0, 0)), ("1.3b2", (1, 3, 0, 0)), ("1.0.0.dev4", (1, 0, 0, 0)),
+    ("2.1.0+local.7", (2, 1, 0, 0)), ("1.10.20a1", (1, 10, 20, 0)), ("3", (3, 0, 0, 0)),
+])
+def test_any_release_version_makes_a_windows_file_version(tmp_path: Path, version: str,
+                                                           numeric: tuple[int, int, int, int]) -> None:
+    installer = tmp_path / "MoltDesktop-setup.exe"
+    result, _seconds = run_makensis([f"-DVERSION={version}", f"-DDIST={stand_in_dist(tmp_path)}",
+                                     f"-DOUTFILE={installer}", "-DCOMPRESSOR=off", str(SCRIPT)], SCRIPT_DIR)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert file_version(installer) == numeric
 
 
 def test_installer_without_a_bundle_says_so(tmp_path: Path) -> None:
