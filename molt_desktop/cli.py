@@ -272,13 +272,16 @@ def _secrets(args: argparse.Namespace) -> int:
     if bool(args.all) == bool(args.names):
         print(_("Name the secrets to forget, or give --all."), file=sys.stderr)
         return EXIT_USAGE
-    wanted = stored_secret_names() if args.all else list(args.names)
-    deleted = forget_secrets(None if args.all else wanted)
+    if args.all:
+        deleted = forget_secrets()
+        left = stored_secret_names()  # what the keyring refused to delete
+        message = _("Cannot delete {name!r}: the keyring refused (is it locked?).")
+    else:
+        deleted = forget_secrets(list(args.names))
+        left = [name for name in args.names if name not in deleted]
+        message = _("No secret named {name!r} was stored.")
     print(_("Deleted {count} secret(s) from the OS keyring.").format(count=len(deleted)))
-    left = [name for name in wanted if name not in deleted]
     for name in left:
-        message = _("Cannot delete {name!r}: the keyring refused (is it locked?).") if args.all else \
-            _("No secret named {name!r} was stored.")
         print(message.format(name=name), file=sys.stderr)
     return EXIT_FAIL if left else EXIT_OK
 

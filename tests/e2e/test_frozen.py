@@ -10,7 +10,9 @@ existing bundle from MOLT_DESKTOP_FROZEN_DIST, e.g. the one CI has just built). 
   completes a turn through it against the fake model (a real process);
 - the frozen `MoltDesktop` starts under Xvfb with trayer as the tray host and its icon shows
   in the tray (green pixels where the app says the icon is), then quits cleanly when the frozen
-  `molt-desktop --quit` asks it to (what the Windows installer does before an upgrade).
+  `molt-desktop --quit` asks it to (what the Windows installer does before an upgrade);
+- `makensis installers/windows/molt-desktop.nsi`, with no /D, compiles the release installer
+  over it in the three languages.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def test_the_bundle_holds_both_executables_and_the_resources(frozen_dist: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     for name in EXECUTABLES:
         assert os.access(exe(frozen_dist, name), os.X_OK), name
-    # The uninstaller removes exactly these (installers/windows/molt-desktop.nsi, "un.$(SecApp)"):
+    # The uninstaller removes exactly these (installers/windows/molt-desktop.nsi, "-un.files"):
     # a new top-level file in the bundle would be left behind by it.
     assert sorted(p.name for p in frozen_dist.iterdir()) == sorted(["_internal", *(exe(frozen_dist, n).name
                                                                                    for n in EXECUTABLES)])
@@ -234,19 +236,21 @@ def test_the_frozen_app_shows_its_tray_icon(frozen_dist: Path, procs: Processes,
                 app.wait(10)
 
 
-
 def test_the_installer_compiles_against_the_bundle(frozen_dist: Path, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    # makensis over the real PyInstaller output, in the three languages (uncompressed: seconds, not
-    # the release's minute and a half of lzma).
-    from tests.e2e.test_installer import compile_installer
+    # The release's own command over the real PyInstaller output: `makensis
+    # installers/windows/molt-desktop.nsi` with no /D at all (lzma, as shipped), in three languages.
+    from tests.e2e.test_installer import compile_with_no_defines, repository_layout
 
-    build = compile_installer(frozen_dist, tmp_path / "MoltDesktop-setup.exe")
+    root = repository_layout(tmp_path / "repo")
+    (root / "dist").mkdir()
+    (root / "dist" / "molt-desktop").symlink_to(frozen_dist, target_is_directory=True)
+    build = compile_with_no_defines(root)
     for part in ("Install:", "Uninstall:"):
         line = next(line for line in build.output.splitlines() if line.startswith(part))
         assert "3 language tables" in line, line
     packed = set(build.packed)
     assert {f"{name}.exe" if os.name == "nt" else name for name in EXECUTABLES} <= packed, sorted(packed)[:20]
     with capsys.disabled():
-        print(f"\ninstaller over the bundle: {build.seconds:.1f} s, "
-              f"{build.installer.stat().st_size / 1e6:.1f} MB uncompressed")
+        print(f"\ninstaller over the bundle (no /D, lzma): {build.seconds:.1f} s, "
+              f"{build.installer.stat().st_size / 1e6:.1f} MB")

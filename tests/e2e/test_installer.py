@@ -98,19 +98,32 @@ def test_installer_compiles_against_a_stand_in_bundle(tmp_path: Path) -> None:
     print(f"makensis: {build.seconds:.2f} s, installer {build.installer.stat().st_size / 1024:.0f} KiB")
 
 
-def test_installer_compiles_with_no_defines_after_the_build(tmp_path: Path) -> None:
-    """The repository's layout after `python -m PyInstaller build.spec`: version and bundle folder
-    come from molt_desktop/version.py and dist/molt-desktop."""
-    root = tmp_path / "repo"
+def repository_layout(root: Path) -> Path:
+    """What makensis reads from the repository (the script, version.py, the icon), copied into
+    `root`; the bundle goes into `root/dist/molt-desktop`, as after `python -m PyInstaller build.spec`."""
     shutil.copytree(SCRIPT_DIR, root / "installers" / "windows")
     (root / "molt_desktop").mkdir()
     shutil.copy2(REPO / "molt_desktop" / "version.py", root / "molt_desktop" / "version.py")
     (root / "resources" / "icons").mkdir(parents=True)
     shutil.copy2(REPO / "resources" / "icons" / "molt-desktop.ico", root / "resources" / "icons")
+    return root
+
+
+def compile_with_no_defines(root: Path) -> InstallerBuild:
+    """`makensis installers/windows/molt-desktop.nsi` in `root`, nothing else: version and bundle
+    folder come from molt_desktop/version.py and dist/molt-desktop."""
+    result, seconds = run_makensis(["installers/windows/molt-desktop.nsi"], root)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    installer = root / "dist" / f"MoltDesktop-{__version__}-setup.exe"
+    assert installer.is_file(), output[-2000:]
+    return InstallerBuild(installer, output, seconds)
+
+
+def test_installer_compiles_with_no_defines_after_the_build(tmp_path: Path) -> None:
+    root = repository_layout(tmp_path / "repo")
     stand_in_dist(root)
-    result, _seconds = run_makensis(["installers/windows/molt-desktop.nsi"], root)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    assert (root / "dist" / f"MoltDesktop-{__version__}-setup.exe").is_file()
+    compile_with_no_defines(root)
 
 
 def file_version(exe: Path) -> tuple[int, int, int, int]:

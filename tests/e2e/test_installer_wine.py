@@ -95,12 +95,16 @@ class Wine:
         return subprocess.run([self.binary, *args], env=self.env(lang), capture_output=True, text=True,
                               timeout=timeout, stdin=subprocess.DEVNULL)
 
+    def server(self, *args: str, timeout: float = 60) -> None:
+        """Run the prefix's wineserver (Debian's wine64 keeps it next to wine64)."""
+        server = Path(self.binary).with_name("wineserver64")
+        subprocess.run([str(server) if server.exists() else "wineserver", *args], env=self.env(), timeout=timeout,
+                       check=False)
+
     def settle(self, timeout: float = 60) -> None:
         """Wait until every program of the prefix has ended (the uninstaller runs a copy of
         itself from %TEMP% and returns at once)."""
-        server = Path(self.binary).with_name("wineserver64")
-        subprocess.run([str(server) if server.exists() else "wineserver", "-w"], env=self.env(), timeout=timeout,
-                       check=False)
+        self.server("-w", timeout=timeout)
 
     def install(self, *options: str, lang: str = "C.UTF-8") -> int:
         done = self.run(str(self.installer), "/S", *options, lang=lang)
@@ -162,7 +166,7 @@ def wine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wine]:
     assert boot.returncode == 0, boot.stderr[-2000:]
     print(f"\nwine prefix ready in {time.monotonic() - started:.1f} s")
     yield wine
-    subprocess.run([str(Path(binary).with_name("wineserver64")), "-k"], env=wine.env(), check=False, timeout=30)
+    wine.server("-k", timeout=30)
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ import qasync  # noqa: E402
 from PySide6.QtCore import SignalInstance  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
+from molt_desktop import i18n  # noqa: E402
 from molt_desktop.app import GatewayOptions, Services  # noqa: E402
 from molt_desktop.ui.actions import DesktopActions  # noqa: E402
 from molt_desktop.ui.bridge import GatewayBridge  # noqa: E402
@@ -78,11 +79,13 @@ def collect_on_the_gui_thread() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def english(qapp: QApplication) -> Iterator[UiLanguage]:
-    """Each test starts in English and leaves no translator installed."""
+    """Each test starts in English, the UI's and the core's, and leaves no translator installed."""
     language = UiLanguage()
     language.apply("en")
+    i18n.set_language("en")
     yield language
     language.apply("en")
+    i18n.set_language("en")
 
 
 async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:

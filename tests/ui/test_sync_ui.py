@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from molt_desktop import i18n
 from molt_desktop.sessions.store import SessionStore
 from molt_desktop.sync.backend import SyncBackendError
 from molt_desktop.sync.engine import SyncEngine, SyncLocked, SyncNeedsConfirmation, SyncReport
@@ -80,13 +79,6 @@ class FakeSync:
         if isinstance(result, BaseException):
             raise result
         return result
-
-
-@pytest.fixture(autouse=True)
-def core_english() -> Iterator[None]:
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
 
 
 @pytest.fixture
